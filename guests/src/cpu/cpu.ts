@@ -1,0 +1,480 @@
+/**
+ * The architectural state of one x86 processor and its memory pipeline (segmentation → paging/TLB
+ * → RAM or MMIO). Instruction semantics live in the ops-*.ts files and act on this object.
+ */
+import type { CpuBus, InterruptSource } from "./bus.js";
+import { Cr0, EFLAGS_FIXED_ONE, Flag, Reg, Seg } from "./constants.js";
+import { FAULT_SIGNAL, NO_ERROR_CODE, Vector } from "./fault.js";
+import { LazyOp } from "./flags.js";
+import { translateLinear } from "./paging.js";
+import { FpuState } from "./fpu-state.js";
+
+/** TLB entry bits below the page frame. */
+export const enum Tlb {
+  VALID = 1, SUPERVISOR_WRITE = 2, USER_READ = 4, USER_WRITE = 8, DIRTY = 16, GLOBAL = 32, MMIO = 64,
+}
+
+/** Derived per-segment access rights (segAccessOk). */
+export const enum SegOk { READ = 1, WRITE = 2, EXPAND_DOWN = 4 }
+
+const TLB_PAGES = 1 << 20;
+const TLB_TRACKED = 1 << 14;
+
+export type TripleFaultHandler = () => void;
+
+export class Cpu {
+  readonly regs = new Int32Array(8);
+  eip = 0;
+  /** Non-arithmetic flags always; arithmetic flags only while lazyOp is NONE. */
+  eflags = EFLAGS_FIXED_ONE;
+  lazyOp: LazyOp = LazyOp.NONE;
+  lazyBits = 32;
+  lazyA = 0;
+  lazyB = 0;
+  lazyResult = 0;
+  lazyCarryIn = 0;
+
+  readonly segSel = new Int32Array(8);
+  readonly segBase = new Int32Array(8);
+  readonly segLimit = new Int32Array(8);
+  /** Descriptor bits 8..23 of the high dword: access byte, then limit 19:16, AVL, L, D/B, G. */
+  readonly segAttr = new Int32Array(8);
+  readonly segAccessOk = new Int32Array(8);
+  gdtrBase = 0;
+  gdtrLimit = 0xffff;
+  idtrBase = 0;
+  idtrLimit = 0x3ff;
+
+  cr0 = Cr0.ET;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  readonly dr = new Int32Array(8);
+  cpl = 0;
+  /** CS.D: default operand and address size is 32 bits. */
+  code32 = false;
+  /** SS.B: the stack pointer is ESP rather than SP. */
+  stack32 = false;
+
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
+  apicBase = 0xfee00900;
+  /** The time-stamp counter advances by one per retired instruction (deterministic). */
+  tscBase = 0;
+  instructionsRetired = 0;
+
+  readonly fpu = new FpuState();
+
+  halted = false;
+  /** Instructions left during which maskable interrupts are held off (STI, MOV SS, POP SS). */
+  interruptShadow = 0;
+  /** EIP at the start of the current instruction: faults restart from here. */
+  instructionStart = 0;
+  espAtStart = 0;
+  pendingVector = 0;
+  pendingErrorCode = NO_ERROR_CODE;
+  interruptSource: InterruptSource | null = null;
+  onTripleFault: TripleFaultHandler | null = null;
+
+  // Memory pipeline.
+  readonly bus: CpuBus;
+  readonly ram8: Uint8Array;
+  readonly ram16: Uint16Array;
+  readonly ram32: Int32Array;
+  readonly ramBytes: number;
+  /** One byte per 4 KiB physical page: 1 when the page is device memory. */
+  readonly mmioPages = new Uint8Array(TLB_PAGES);
+  readonly tlb = new Int32Array(TLB_PAGES);
+  private readonly tlbFilled = new Int32Array(TLB_TRACKED);
+  private tlbFilledCount = 0;
+  /** TLB bits a read / write needs at the current privilege. */
+  readNeed = Tlb.VALID;
+  writeNeed = Tlb.SUPERVISOR_WRITE | Tlb.DIRTY;
+  /** Linear page and physical base of the page instructions are being fetched from (-1: none). */
+  fetchPage = -1;
+  fetchPhysBase = 0;
+
+  constructor(bus: CpuBus) {
+    this.bus = bus;
+    this.ramBytes = bus.ram.byteLength;
+    this.ram8 = new Uint8Array(bus.ram);
+    this.ram16 = new Uint16Array(bus.ram, 0, this.ramBytes >>> 1);
+    this.ram32 = new Int32Array(bus.ram, 0, this.ramBytes >>> 2);
+    this.mmioPages.fill(1, Math.ceil(this.ramBytes / 4096));
+    this.reset();
+  }
+
+  /** Power-on / RESET state (SDM vol 3, 9.1.1). */
+  reset(): void {
+    this.regs.fill(0);
+    this.regs[Reg.EDX] = 0x0633; // family 6, model 3, stepping 3
+    this.eip = 0xfff0;
+    this.eflags = EFLAGS_FIXED_ONE;
+    this.lazyOp = LazyOp.NONE;
+    for (let s = 0; s < 8; s++) this.setSegmentCache(s, 0, 0, 0xffff, s === Seg.CS ? 0x9b : s === Seg.TR ? 0x8b : s === Seg.LDTR ? 0x82 : 0x93);
+    this.setSegmentCache(Seg.CS, 0xf000, 0xffff0000 | 0, 0xffff, 0x9b);
+    this.gdtrBase = 0; this.gdtrLimit = 0xffff;
+    this.idtrBase = 0; this.idtrLimit = 0x3ff;
+    this.cr0 = Cr0.ET | Cr0.CD | Cr0.NW;
+    this.cr2 = 0; this.cr3 = 0; this.cr4 = 0;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0 | 0;
+    this.dr[7] = 0x400;
+    this.sysenterCs = 0; this.sysenterEsp = 0; this.sysenterEip = 0;
+    this.fpu.reset();
+    this.halted = false;
+    this.interruptShadow = 0;
+    this.setCpl(0);
+    this.flushTlb(true);
+  }
+
+  /** Marks physical [start, end) as device memory routed to bus.mmioRead/mmioWrite. */
+  addMmioRange(start: number, end: number): void {
+    for (let page = start >>> 12; page < Math.ceil(end / 4096); page++) this.mmioPages[page] = 1;
+    this.flushTlb(true);
+  }
+
+  get protectedMode(): boolean {
+    return (this.cr0 & Cr0.PE) !== 0;
+  }
+
+  get v86Mode(): boolean {
+    return (this.eflags & Flag.VM) !== 0;
+  }
+
+  setCpl(cpl: number): void {
+    this.cpl = cpl;
+    const user = cpl === 3;
+    this.readNeed = user ? Tlb.USER_READ : Tlb.VALID;
+    this.writeNeed = (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY;
+    this.fetchPage = -1;
+  }
+
+  /** Loads a segment cache and derives the access rights checked on every access. */
+  setSegmentCache(seg: number, selector: number, base: number, limit: number, attr: number): void {
+    this.segSel[seg] = selector & 0xffff;
+    this.segBase[seg] = base | 0;
+    this.segLimit[seg] = limit | 0;
+    this.segAttr[seg] = attr;
+    let ok = 0;
+    if ((this.cr0 & Cr0.PE) === 0 || (this.eflags & Flag.VM) !== 0) {
+      ok = SegOk.READ | SegOk.WRITE;
+    } else if (attr & 0x80) {
+      if (attr & 0x8) ok = attr & 2 ? SegOk.READ : 0; // code: readable?, never writable
+      else ok = SegOk.READ | (attr & 2 ? SegOk.WRITE : 0) | (attr & 4 ? SegOk.EXPAND_DOWN : 0);
+    }
+    this.segAccessOk[seg] = ok;
+    if (seg === Seg.CS) this.code32 = (attr & 0x4000) !== 0;
+    else if (seg === Seg.SS) this.stack32 = (attr & 0x4000) !== 0;
+  }
+
+  /** Re-derives access rights after a mode change (PE or VM toggled). */
+  refreshSegmentRights(): void {
+    for (let s = 0; s < 6; s++) this.setSegmentCache(s, this.segSel[s], this.segBase[s], this.segLimit[s], this.segAttr[s]);
+  }
+
+  raise(vector: number, errorCode: number = NO_ERROR_CODE): never {
+    this.pendingVector = vector;
+    this.pendingErrorCode = errorCode;
+    throw FAULT_SIGNAL;
+  }
+
+  // ---- Segmentation -------------------------------------------------------------------------
+
+  /** Checks a seg:offset access of `size` bytes and returns its linear address. */
+  linear(seg: number, offset: number, size: number, write: boolean): number {
+    const ok = this.segAccessOk[seg];
+    const last = (offset >>> 0) + size - 1;
+    if ((ok & (write ? SegOk.WRITE : SegOk.READ)) === 0) this.segmentFault(seg);
+    if ((ok & SegOk.EXPAND_DOWN) === 0) {
+      if (last > this.segLimit[seg] >>> 0) this.segmentFault(seg);
+    } else {
+      const top = this.segAttr[seg] & 0x4000 ? 0xffffffff : 0xffff;
+      if ((offset >>> 0) <= this.segLimit[seg] >>> 0 || last > top) this.segmentFault(seg);
+    }
+    return (this.segBase[seg] + offset) | 0;
+  }
+
+  private segmentFault(seg: number): never {
+    return this.raise(seg === Seg.SS ? Vector.SS : Vector.GP, 0);
+  }
+
+  read8(seg: number, offset: number): number {
+    return this.readLinear8(this.linear(seg, offset, 1, false));
+  }
+  read16(seg: number, offset: number): number {
+    return this.readLinear16(this.linear(seg, offset, 2, false));
+  }
+  read32(seg: number, offset: number): number {
+    return this.readLinear32(this.linear(seg, offset, 4, false));
+  }
+  write8(seg: number, offset: number, value: number): void {
+    this.writeLinear8(this.linear(seg, offset, 1, true), value);
+  }
+  write16(seg: number, offset: number, value: number): void {
+    this.writeLinear16(this.linear(seg, offset, 2, true), value);
+  }
+  write32(seg: number, offset: number, value: number): void {
+    this.writeLinear32(this.linear(seg, offset, 4, true), value);
+  }
+  /** For read-modify-write operands: fails now if the later write would fail. */
+  checkWritable(seg: number, offset: number, size: number): number {
+    const lin = this.linear(seg, offset, size, true);
+    this.translateForWrite(lin, size);
+    return lin;
+  }
+
+  // ---- Linear memory (paging + TLB) ---------------------------------------------------------
+
+  readLinear8(lin: number): number {
+    const e = this.tlb[lin >>> 12];
+    if ((e & (this.readNeed | Tlb.MMIO)) === this.readNeed) return this.ram8[(e & ~0xfff) | (lin & 0xfff)];
+    return this.physRead(translateLinear(this, lin, false, this.cpl === 3), 1);
+  }
+
+  readLinear16(lin: number): number {
+    const e = this.tlb[lin >>> 12];
+    if ((e & (this.readNeed | Tlb.MMIO)) === this.readNeed && (lin & 0xfff) !== 0xfff) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      return (p & 1) === 0 ? this.ram16[p >>> 1] : this.ram8[p] | (this.ram8[p + 1] << 8);
+    }
+    return this.readLinearSlow(lin, 2, this.cpl === 3);
+  }
+
+  readLinear32(lin: number): number {
+    const e = this.tlb[lin >>> 12];
+    if ((e & (this.readNeed | Tlb.MMIO)) === this.readNeed && (lin & 0xfff) <= 0xffc) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      if ((p & 3) === 0) return this.ram32[p >>> 2];
+      const r = this.ram8;
+      return r[p] | (r[p + 1] << 8) | (r[p + 2] << 16) | (r[p + 3] << 24);
+    }
+    return this.readLinearSlow(lin, 4, this.cpl === 3);
+  }
+
+  writeLinear8(lin: number, value: number): void {
+    const e = this.tlb[lin >>> 12];
+    if ((e & (this.writeNeed | Tlb.MMIO)) === this.writeNeed) {
+      this.ram8[(e & ~0xfff) | (lin & 0xfff)] = value;
+      return;
+    }
+    this.physWrite(translateLinear(this, lin, true, this.cpl === 3), 1, value);
+  }
+
+  writeLinear16(lin: number, value: number): void {
+    const e = this.tlb[lin >>> 12];
+    if ((e & (this.writeNeed | Tlb.MMIO)) === this.writeNeed && (lin & 0xfff) !== 0xfff) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      if ((p & 1) === 0) this.ram16[p >>> 1] = value;
+      else { this.ram8[p] = value; this.ram8[p + 1] = value >> 8; }
+      return;
+    }
+    this.writeLinearSlow(lin, 2, value, this.cpl === 3);
+  }
+
+  writeLinear32(lin: number, value: number): void {
+    const e = this.tlb[lin >>> 12];
+    if ((e & (this.writeNeed | Tlb.MMIO)) === this.writeNeed && (lin & 0xfff) <= 0xffc) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      if ((p & 3) === 0) this.ram32[p >>> 2] = value;
+      else {
+        const r = this.ram8;
+        r[p] = value; r[p + 1] = value >> 8; r[p + 2] = value >> 16; r[p + 3] = value >> 24;
+      }
+      return;
+    }
+    this.writeLinearSlow(lin, 4, value, this.cpl === 3);
+  }
+
+  /** Supervisor-privileged accesses the CPU makes on its own (descriptor tables, TSS). */
+  readSystem8(lin: number): number {
+    return this.physRead(translateLinear(this, lin, false, false), 1);
+  }
+  readSystem16(lin: number): number {
+    return this.readLinearSlow(lin, 2, false);
+  }
+  readSystem32(lin: number): number {
+    return this.readLinearSlow(lin, 4, false);
+  }
+  writeSystem8(lin: number, value: number): void {
+    this.physWrite(translateLinear(this, lin, true, false), 1, value);
+  }
+  writeSystem16(lin: number, value: number): void {
+    this.writeLinearSlow(lin, 2, value, false);
+  }
+  writeSystem32(lin: number, value: number): void {
+    this.writeLinearSlow(lin, 4, value, false);
+  }
+
+  readLinearSlow(lin: number, size: 2 | 4, user: boolean): number {
+    if ((lin & 0xfff) <= 0x1000 - size) return this.physRead(translateLinear(this, lin, false, user), size);
+    let value = 0;
+    for (let i = 0; i < size; i++) value |= this.physRead(translateLinear(this, (lin + i) | 0, false, user), 1) << (8 * i);
+    return size === 2 ? value & 0xffff : value;
+  }
+
+  writeLinearSlow(lin: number, size: 2 | 4, value: number, user: boolean): void {
+    if ((lin & 0xfff) <= 0x1000 - size) {
+      this.physWrite(translateLinear(this, lin, true, user), size, value);
+      return;
+    }
+    // Both pages must be writable before any byte changes.
+    const first = translateLinear(this, lin, true, user);
+    const second = translateLinear(this, (lin + size - 1) | 0, true, user);
+    for (let i = 0; i < size; i++) {
+      const at = (lin + i) & 0xfff;
+      const phys = at >= (lin & 0xfff) ? (first & ~0xfff) | at : (second & ~0xfff) | at;
+      this.physWrite(phys, 1, value >> (8 * i));
+    }
+  }
+
+  /** Faults now if a `size`-byte write at `lin` would fault. */
+  translateForWrite(lin: number, size: number): void {
+    const user = this.cpl === 3;
+    translateLinear(this, lin, true, user);
+    if ((lin & 0xfff) > 0x1000 - size) translateLinear(this, (lin + size - 1) | 0, true, user);
+  }
+
+  // ---- Physical memory ----------------------------------------------------------------------
+
+  physRead(phys: number, size: 1 | 2 | 4): number {
+    if (this.mmioPages[phys >>> 12] === 0 && (phys & 0xfff) <= 0x1000 - size) {
+      const r = this.ram8;
+      if (size === 1) return r[phys];
+      if (size === 2) return r[phys] | (r[phys + 1] << 8);
+      return r[phys] | (r[phys + 1] << 8) | (r[phys + 2] << 16) | (r[phys + 3] << 24);
+    }
+    if (this.mmioPages[phys >>> 12] !== 0 && (phys & 0xfff) <= 0x1000 - size) {
+      const v = this.bus.mmioRead(phys >>> 0, size);
+      return size === 4 ? v | 0 : v & (size === 1 ? 0xff : 0xffff);
+    }
+    let value = 0;
+    for (let i = 0; i < size; i++) value |= this.physRead((phys + i) | 0, 1) << (8 * i);
+    return value;
+  }
+
+  physWrite(phys: number, size: 1 | 2 | 4, value: number): void {
+    if (this.mmioPages[phys >>> 12] === 0 && (phys & 0xfff) <= 0x1000 - size) {
+      const r = this.ram8;
+      r[phys] = value;
+      if (size >= 2) r[phys + 1] = value >> 8;
+      if (size === 4) { r[phys + 2] = value >> 16; r[phys + 3] = value >> 24; }
+      return;
+    }
+    if (this.mmioPages[phys >>> 12] !== 0 && (phys & 0xfff) <= 0x1000 - size) {
+      this.bus.mmioWrite(phys >>> 0, size, size === 4 ? value | 0 : value & (size === 1 ? 0xff : 0xffff));
+      return;
+    }
+    for (let i = 0; i < size; i++) this.physWrite((phys + i) | 0, 1, value >> (8 * i));
+  }
+
+  // ---- TLB ----------------------------------------------------------------------------------
+
+  fillTlb(linearPage: number, entry: number): void {
+    if (this.tlb[linearPage] === 0) {
+      if (this.tlbFilledCount < TLB_TRACKED) this.tlbFilled[this.tlbFilledCount] = linearPage;
+      this.tlbFilledCount++;
+    }
+    this.tlb[linearPage] = entry;
+  }
+
+  /** CR3 reload keeps global pages; CR0/CR4 changes and explicit resets drop everything. */
+  flushTlb(includeGlobal: boolean): void {
+    this.fetchPage = -1;
+    if (this.tlbFilledCount > TLB_TRACKED) {
+      if (includeGlobal) this.tlb.fill(0);
+      else for (let i = 0; i < TLB_PAGES; i++) if ((this.tlb[i] & Tlb.GLOBAL) === 0) this.tlb[i] = 0;
+    } else {
+      for (let i = 0; i < this.tlbFilledCount; i++) {
+        const page = this.tlbFilled[i];
+        if (includeGlobal || (this.tlb[page] & Tlb.GLOBAL) === 0) this.tlb[page] = 0;
+      }
+    }
+    // Rebuild the tracking list from what survived (only globals can).
+    let kept = 0;
+    if (!includeGlobal) {
+      if (this.tlbFilledCount > TLB_TRACKED) {
+        for (let i = 0; i < TLB_PAGES && kept <= TLB_TRACKED; i++) if (this.tlb[i] !== 0) { if (kept < TLB_TRACKED) this.tlbFilled[kept] = i; kept++; }
+      } else {
+        for (let i = 0; i < this.tlbFilledCount; i++) {
+          const page = this.tlbFilled[i];
+          if (this.tlb[page] !== 0) this.tlbFilled[kept++] = page;
+        }
+      }
+    }
+    this.tlbFilledCount = kept;
+  }
+
+  invalidatePage(lin: number): void {
+    this.tlb[lin >>> 12] = 0;
+    this.fetchPage = -1;
+  }
+
+  // ---- Instruction fetch --------------------------------------------------------------------
+
+  /** One code byte at CS:offset, honouring the CS limit and page permissions. */
+  fetch8(offset: number): number {
+    if ((offset >>> 0) > (this.segLimit[Seg.CS] >>> 0)) this.raise(Vector.GP, 0);
+    const lin = (this.segBase[Seg.CS] + offset) | 0;
+    if (lin >>> 12 === this.fetchPage) return this.ram8[this.fetchPhysBase | (lin & 0xfff)];
+    const phys = translateLinear(this, lin, false, this.cpl === 3);
+    if (this.mmioPages[phys >>> 12] !== 0) return this.physRead(phys, 1);
+    this.fetchPage = lin >>> 12;
+    this.fetchPhysBase = phys & ~0xfff;
+    return this.ram8[phys];
+  }
+
+  // ---- Stack --------------------------------------------------------------------------------
+
+  push16(value: number): void {
+    const sp = (this.regs[Reg.ESP] - 2) & (this.stack32 ? -1 : 0xffff);
+    this.write16(Seg.SS, sp, value);
+    this.setStackPointer(sp);
+  }
+
+  push32(value: number): void {
+    const sp = (this.regs[Reg.ESP] - 4) & (this.stack32 ? -1 : 0xffff);
+    this.write32(Seg.SS, sp, value);
+    this.setStackPointer(sp);
+  }
+
+  pushOperand(value: number, size32: boolean): void {
+    if (size32) this.push32(value);
+    else this.push16(value);
+  }
+
+  pop16(): number {
+    const sp = this.regs[Reg.ESP] & (this.stack32 ? -1 : 0xffff);
+    const value = this.read16(Seg.SS, sp);
+    this.setStackPointer(sp + 2);
+    return value;
+  }
+
+  pop32(): number {
+    const sp = this.regs[Reg.ESP] & (this.stack32 ? -1 : 0xffff);
+    const value = this.read32(Seg.SS, sp);
+    this.setStackPointer(sp + 4);
+    return value;
+  }
+
+  popOperand(size32: boolean): number {
+    return size32 ? this.pop32() : this.pop16();
+  }
+
+  /** Reads the stack `depth` bytes above the stack pointer without popping. */
+  peekStack(depth: number, size32: boolean): number {
+    const sp = (this.regs[Reg.ESP] + depth) & (this.stack32 ? -1 : 0xffff);
+    return size32 ? this.read32(Seg.SS, sp) : this.read16(Seg.SS, sp);
+  }
+
+  setStackPointer(sp: number): void {
+    if (this.stack32) this.regs[Reg.ESP] = sp;
+    else this.regs[Reg.ESP] = (this.regs[Reg.ESP] & ~0xffff) | (sp & 0xffff);
+  }
+
+  /** Adds to SP or ESP depending on the stack size. */
+  adjustStackPointer(delta: number): void {
+    this.setStackPointer(this.regs[Reg.ESP] + delta);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Lazy arithmetic flags: ALU instructions record their operands and result, and the six status
+ * flags are computed only when something reads them. While lazyOp is NONE, cpu.eflags holds them.
+ * INC/DEC keep CF in cpu.eflags because they do not change it.
+ */
+import type { Cpu } from "./cpu.js";
+import { ARITH_FLAGS, Flag } from "./constants.js";
+
+export const enum LazyOp { NONE = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7 }
+
+export const PARITY_EVEN = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  let bits = 0;
+  for (let b = i; b; b >>= 1) bits += b & 1;
+  PARITY_EVEN[i] = bits & 1 ? 0 : 1;
+}
+
+export function sizeMask(bits: number): number {
+  return bits === 32 ? 0xffffffff : (1 << bits) - 1;
+}
+
+/** Records an ALU result; operands and result are unsigned and already truncated to `bits`. */
+export function setLazy(cpu: Cpu, op: LazyOp, bits: number, a: number, b: number, result: number): void {
+  cpu.lazyOp = op;
+  cpu.lazyBits = bits;
+  cpu.lazyA = a;
+  cpu.lazyB = b;
+  cpu.lazyResult = result;
+}
+
+export function getCF(cpu: Cpu): boolean {
+  const a = cpu.lazyA, b = cpu.lazyB, r = cpu.lazyResult;
+  switch (cpu.lazyOp) {
+    case LazyOp.NONE: case LazyOp.INC: case LazyOp.DEC: return (cpu.eflags & Flag.CF) !== 0;
+    case LazyOp.ADD: return r < a;
+    case LazyOp.ADC: return cpu.lazyCarryIn ? r <= a : r < a;
+    case LazyOp.SUB: return a < b;
+    case LazyOp.SBB: return cpu.lazyCarryIn ? a <= b : a < b;
+    default: return false;
+  }
+}
+
+export function getZF(cpu: Cpu): boolean {
+  return cpu.lazyOp === LazyOp.NONE ? (cpu.eflags & Flag.ZF) !== 0 : cpu.lazyResult === 0;
+}
+
+export function getSF(cpu: Cpu): boolean {
+  return cpu.lazyOp === LazyOp.NONE ? (cpu.eflags & Flag.SF) !== 0 : ((cpu.lazyResult >>> (cpu.lazyBits - 1)) & 1) !== 0;
+}
+
+export function getPF(cpu: Cpu): boolean {
+  return cpu.lazyOp === LazyOp.NONE ? (cpu.eflags & Flag.PF) !== 0 : PARITY_EVEN[cpu.lazyResult & 0xff] === 1;
+}
+
+export function getAF(cpu: Cpu): boolean {
+  switch (cpu.lazyOp) {
+    case LazyOp.NONE: return (cpu.eflags & Flag.AF) !== 0;
+    case LazyOp.LOGIC: return false;
+    default: return ((cpu.lazyA ^ cpu.lazyB ^ cpu.lazyResult) & 0x10) !== 0;
+  }
+}
+
+export function getOF(cpu: Cpu): boolean {
+  const a = cpu.lazyA, b = cpu.lazyB, r = cpu.lazyResult, top = cpu.lazyBits - 1;
+  switch (cpu.lazyOp) {
+    case LazyOp.NONE: return (cpu.eflags & Flag.OF) !== 0;
+    case LazyOp.ADD: case LazyOp.ADC: case LazyOp.INC: return (((a ^ r) & (b ^ r)) >>> top & 1) !== 0;
+    case LazyOp.SUB: case LazyOp.SBB: case LazyOp.DEC: return (((a ^ b) & (a ^ r)) >>> top & 1) !== 0;
+    default: return false;
+  }
+}
+
+/** Folds the lazy state into cpu.eflags and returns the architectural EFLAGS value. */
+export function materializeFlags(cpu: Cpu): number {
+  if (cpu.lazyOp !== LazyOp.NONE) {
+    let f = cpu.eflags & ~ARITH_FLAGS;
+    if (getCF(cpu)) f |= Flag.CF;
+    if (getPF(cpu)) f |= Flag.PF;
+    if (getAF(cpu)) f |= Flag.AF;
+    if (getZF(cpu)) f |= Flag.ZF;
+    if (getSF(cpu)) f |= Flag.SF;
+    if (getOF(cpu)) f |= Flag.OF;
+    cpu.eflags = f;
+    cpu.lazyOp = LazyOp.NONE;
+  }
+  return cpu.eflags;
+}
+
+/** Sets flags eagerly from a result (SF/ZF/PF) plus explicit CF, OF and AF. */
+export function setResultFlags(cpu: Cpu, bits: number, result: number, cf: boolean, of: boolean, af: boolean): void {
+  let f = cpu.eflags & ~ARITH_FLAGS;
+  if (cf) f |= Flag.CF;
+  if (PARITY_EVEN[result & 0xff]) f |= Flag.PF;
+  if (af) f |= Flag.AF;
+  if ((result & sizeMask(bits)) === 0) f |= Flag.ZF;
+  if ((result >>> (bits - 1)) & 1) f |= Flag.SF;
+  if (of) f |= Flag.OF;
+  cpu.eflags = f;
+  cpu.lazyOp = LazyOp.NONE;
+}
+
+/** Replaces only the given arithmetic flag bits after making the others concrete. */
+export function writeArithFlags(cpu: Cpu, mask: number, values: number): void {
+  materializeFlags(cpu);
+  cpu.eflags = (cpu.eflags & ~mask) | (values & mask);
+}
+
+/** Jcc/SETcc/CMOVcc condition codes 0..15. */
+export function testCondition(cpu: Cpu, cc: number): boolean {
+  let r: boolean;
+  switch (cc >> 1) {
+    case 0: r = getOF(cpu); break;
+    case 1: r = getCF(cpu); break;
+    case 2: r = getZF(cpu); break;
+    case 3: r = getCF(cpu) || getZF(cpu); break;
+    case 4: r = getSF(cpu); break;
+    case 5: r = getPF(cpu); break;
+    case 6: r = getSF(cpu) !== getOF(cpu); break;
+    default: r = getZF(cpu) || getSF(cpu) !== getOF(cpu); break;
+  }
+  return (cc & 1) !== 0 ? !r : r;
+}
