@@ -27,3 +27,4 @@ export * from "./module/discovery.js";
 export * from "./module/module-api.js";
 export * from "./module/module-loader.js";
 export * from "./console/management-api.js";
+export * from "./net/uplink.js";

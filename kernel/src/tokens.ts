@@ -17,6 +17,8 @@ export const Tokens = {
   Interrupts: Symbol.for("vmk.kernel.Interrupts"),
   /** PciDriverRegistry: register and unregister PCI drivers. */
   PciDrivers: Symbol.for("vmk.kernel.PciDrivers"),
+  /** UplinkRegistry: drivers register their network devices (they become vmnicN uplinks). */
+  NetUplinks: Symbol.for("vmk.kernel.NetUplinks"),
   /** ModuleContext: the module's own view (name, version, container). */
   ModuleContext: Symbol.for("vmk.kernel.ModuleContext"),
 } as const;
@@ -37,6 +39,8 @@ export const KernelTokens = {
   LoaderOptions: Symbol.for("vmk.kernel.internal.LoaderOptions"),
   /** The container modules' child containers descend from: it holds only the exported tokens. */
   PublicContainer: Symbol.for("vmk.kernel.internal.PublicContainer"),
+  /** NetworkStack: vSwitches, port groups, uplinks, vmkernel NICs. */
+  Network: Symbol.for("vmk.kernel.internal.Network"),
   /** ManagementApi: the console interface (CLI, HTTP API, web UI). */
   Management: Symbol.for("vmk.kernel.console.Management"),
 } as const;

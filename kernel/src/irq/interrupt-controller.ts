@@ -248,7 +248,7 @@ export class InterruptController {
         }
       }
       if (!handled) this.noteUnhandled(vector, state);
-      if (!level || !handled || !this.isLineAsserted(state.line!) || state.masked) return;
+      if (!level || !this.isLineAsserted(state.line!) || state.masked) return;
     }
     // Still asserted after a full batch: let other work run, then try again.
     if (level && this.isLineAsserted(state.line!)) this.scheduleDelivery(vector);
