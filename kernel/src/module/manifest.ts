@@ -83,8 +83,8 @@ export function checkApiRange(range: string): string[] {
   if (semver.validRange(range) === null) return [`"vmk.kernelApi" "${range}" is not a valid semver range`];
   const lowest = semver.minVersion(range);
   if (!lowest) return [`"vmk.kernelApi" "${range}" matches no version`];
-  const nextMajor = `>=${lowest.major + 1}.0.0-0`;
-  if (semver.intersects(range, nextMajor, { includePrerelease: true })) {
+  const nextMajor = `>=${lowest.major + 1}.0.0`;
+  if (semver.intersects(range, nextMajor)) {
     return [`"vmk.kernelApi" "${range}" must name one major version explicitly (e.g. "^${lowest.major}.0.0"): it also admits ${lowest.major + 1}.x and later`];
   }
   return [];
