@@ -12,6 +12,7 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "**/dist/**"],
     setupFiles: ["./test/setup/reflect.ts"],
     pool: "forks",
+    reporters: ["default", "./test/setup/summary-reporter.ts"],
     testTimeout: 60_000,
   },
 });

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /** A package found on disk that carries a `vmk` section. */
 export interface DiscoveredPackage {
@@ -72,4 +72,23 @@ function safeList(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The node_modules folders a host should search by default: every one from `startDir` up to the
+ * filesystem root (as Node's own resolution walks), then the working directory's.
+ */
+export function defaultModuleSearchPaths(startDir: string, cwd = process.cwd()): string[] {
+  const paths = new Set<string>();
+  let dir = startDir;
+  for (;;) {
+    const candidate = join(dir, "node_modules");
+    if (existsSync(candidate)) paths.add(candidate);
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  const local = join(cwd, "node_modules");
+  if (existsSync(local)) paths.add(local);
+  return [...paths];
 }

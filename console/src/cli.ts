@@ -1,0 +1,80 @@
+import "reflect-metadata";
+import { parseArgs } from "node:util";
+import { KERNEL_API_VERSION, KERNEL_RELEASE } from "@vmk/kernel";
+import { hostProfiles } from "@vmk/hardware";
+import { hostBoot, hostInventory, type HostCommandOptions } from "./commands/host.js";
+
+const USAGE = `vmk ${KERNEL_RELEASE} — a hypervisor modelled on VMware ESX
+
+Usage:
+  vmk host boot       [options]   boot a simulated host: boot log, then its inventory
+  vmk host inventory  [options]   boot quietly and print the PCI devices and modules
+  vmk version                     print versions
+
+Options:
+  --profile NAME   hardware profile (${Object.keys(hostProfiles).join(", ")}; default: default)
+  --name NAME      host name (default: esx01)
+  --json           machine-readable output
+  --virtual-time   run on the deterministic virtual clock (reproducible output)
+  --settle MS      let the host run this long after boot before reporting (default: 500)
+  -h, --help       this text
+`;
+
+export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t + "\n")): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        profile: { type: "string", default: "default" },
+        name: { type: "string", default: "esx01" },
+        json: { type: "boolean", default: false },
+        "virtual-time": { type: "boolean", default: false },
+        settle: { type: "string", default: "500" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`vmk: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals.join(" ");
+  if (values.help || command === "" || command === "help") {
+    out(USAGE);
+    return command === "" && !values.help ? 2 : 0;
+  }
+  const settleMs = Number(values.settle);
+  if (!Number.isFinite(settleMs) || settleMs < 0) {
+    process.stderr.write(`vmk: --settle wants a number of milliseconds, not "${values.settle}"\n`);
+    return 2;
+  }
+  const options: HostCommandOptions = {
+    profile: values.profile!,
+    name: values.name!,
+    json: values.json!,
+    virtual: values["virtual-time"]!,
+    settleMs,
+    out,
+  };
+  try {
+    switch (command) {
+      case "host boot":
+        await hostBoot(options);
+        return 0;
+      case "host inventory":
+        await hostInventory(options);
+        return 0;
+      case "version":
+        out(values.json ? JSON.stringify({ release: KERNEL_RELEASE, kernelApi: KERNEL_API_VERSION }) : `vmk ${KERNEL_RELEASE}, kernel API ${KERNEL_API_VERSION}`);
+        return 0;
+      default:
+        process.stderr.write(`vmk: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    process.stderr.write(`vmk: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,4 @@
+export * from "./cli.js";
+export * from "./inventory.js";
+export * from "./commands/host.js";
+export * from "./format/table.js";

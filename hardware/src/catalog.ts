@@ -1,0 +1,26 @@
+import type { PciDeviceModel } from "@vmk/kernel";
+import { createHostBridge440BX, createPiix4IsaBridge } from "./platform/chipset-functions.js";
+
+export interface CardOptions {
+  /** MAC address for network cards ("00:0c:29:12:34:56"); a deterministic one is chosen if omitted. */
+  mac?: string;
+}
+
+export interface CatalogEntry {
+  description: string;
+  /** "platform" entries are chipset functions; "card" entries go into slots. */
+  kind: "platform" | "card";
+  create(options: CardOptions): PciDeviceModel;
+}
+
+/** Every hardware model the harness and the console can place in a slot, by name. */
+export const cardCatalog: Record<string, CatalogEntry> = {
+  "i440bx-host-bridge": { description: "Intel 440BX host bridge", kind: "platform", create: () => createHostBridge440BX() },
+  "piix4-isa": { description: "Intel PIIX4 ISA bridge", kind: "platform", create: () => createPiix4IsaBridge() },
+};
+
+export function createCard(model: string, options: CardOptions = {}): PciDeviceModel {
+  const entry = cardCatalog[model];
+  if (!entry) throw new Error(`unknown hardware model "${model}" (known: ${Object.keys(cardCatalog).sort().join(", ")})`);
+  return entry.create(options);
+}

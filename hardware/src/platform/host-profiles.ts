@@ -1,0 +1,42 @@
+/** A card in a slot, named by catalog model. */
+export interface SlotAssignment {
+  device: number;
+  function?: number;
+  model: string;
+  mac?: string;
+}
+
+export interface HostProfile {
+  name: string;
+  description: string;
+  memoryBytes: number;
+  slots: SlotAssignment[];
+}
+
+/**
+ * The simulated server `vmk host boot` starts when nothing else is asked for: a 440BX/PIIX4 platform
+ * with the network cards whose models exist. Profiles only name catalog models, so adding a card
+ * model makes it available here without touching the kernel.
+ */
+export const hostProfiles: Record<string, HostProfile> = {
+  default: {
+    name: "default",
+    description: "440BX server with two Intel PRO/1000 MT (82545EM) ports",
+    memoryBytes: 256 * 1024 * 1024,
+    slots: [
+      { device: 0, model: "i440bx-host-bridge" },
+      { device: 7, function: 0, model: "piix4-isa" },
+      { device: 3, model: "e1000-82545em", mac: "00:1b:21:0a:00:01" },
+      { device: 4, model: "e1000-82545em", mac: "00:1b:21:0a:00:02" },
+    ],
+  },
+  minimal: {
+    name: "minimal",
+    description: "440BX platform without add-in cards",
+    memoryBytes: 64 * 1024 * 1024,
+    slots: [
+      { device: 0, model: "i440bx-host-bridge" },
+      { device: 7, function: 0, model: "piix4-isa" },
+    ],
+  },
+};

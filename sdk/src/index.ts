@@ -1,0 +1,2 @@
+export * from "./driver-template.js";
+export { simulatedHost, SimulatedHost, SimulatedHostBuilder } from "@vmk/test";
