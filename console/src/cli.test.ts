@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { main } from "./cli.js";
+
+async function run(args: string[]) {
+  const lines: string[] = [];
+  const code = await main(args, (text) => lines.push(text));
+  return { code, text: lines.join("\n") };
+}
+
+describe("vmk CLI", () => {
+  it("host boot prints the boot log then the inventory", async () => {
+    const { code, text } = await run(["host", "boot", "--profile", "minimal", "--virtual-time", "--settle", "10"]);
+    expect(code).toBe(0);
+    expect(text).toMatch(/^\[ +0\.000000\] vmkernel: vmk .* booting host esx01$/m);
+    expect(text).toMatch(/pci: 0000:00:00.0 8086:7190 15ad:1976 Host bridge/);
+    expect(text).toMatch(/vmkernel: host esx01 is up/);
+    expect(text).toMatch(/^PCI devices\nAddress +Vendor:Dev/m);
+    expect(text).toMatch(/^0000:00:07.0 +8086:7110 +15ad:1976 +ISA bridge/m);
+  });
+
+  it("host inventory --json is machine-readable and reproducible on virtual time", async () => {
+    const first = await run(["host", "inventory", "--profile", "minimal", "--virtual-time", "--json", "--name", "esx-json"]);
+    const second = await run(["host", "inventory", "--profile", "minimal", "--virtual-time", "--json", "--name", "esx-json"]);
+    expect(first.code).toBe(0);
+    const parsed = JSON.parse(first.text);
+    expect(parsed.host).toMatchObject({ name: "esx-json", clock: "virtual", state: "running" });
+    expect(parsed.pci.map((d: { address: string }) => d.address)).toEqual(["0000:00:00.0", "0000:00:07.0"]);
+    expect(Array.isArray(parsed.modules)).toBe(true);
+    expect(second.text).toBe(first.text);
+  });
+
+  it("rejects unknown commands, profiles and options with a usage message", async () => {
+    expect((await run(["host", "explode"])).code).toBe(2);
+    expect((await run(["host", "boot", "--profile", "mainframe", "--virtual-time"])).code).toBe(1);
+    expect((await run(["host", "boot", "--settle", "soon"])).code).toBe(2);
+    expect((await run(["--help"])).text).toMatch(/vmk host boot/);
+  });
+});
