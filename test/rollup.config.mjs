@@ -1,3 +1,3 @@
 import { packageBuild } from "../rollup.shared.mjs";
 
-export default packageBuild(import.meta.dirname);
+export default packageBuild(import.meta.dirname, { index: "src/index.ts", bench: "src/bench-main.ts" });

@@ -1,0 +1,21 @@
+import "reflect-metadata";
+import { formatFigure, type BenchSuite } from "./bench-suite.js";
+import { kernelIoSuite } from "./kernel-io.bench.js";
+
+/** Every benchmark suite, run in one process so that ratios compare figures from the same run. */
+export const benchSuites: BenchSuite[] = [kernelIoSuite];
+
+export async function runBenchmarks(filter?: string): Promise<number> {
+  let failures = 0;
+  for (const suite of benchSuites) {
+    if (filter && !suite.name.includes(filter)) continue;
+    process.stdout.write(`\n== ${suite.name}\n`);
+    try {
+      for (const figure of await suite.run()) process.stdout.write(formatFigure(figure) + "\n");
+    } catch (error) {
+      failures++;
+      process.stdout.write(`   failed: ${(error as Error).stack ?? error}\n`);
+    }
+  }
+  return failures;
+}
