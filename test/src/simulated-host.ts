@@ -39,9 +39,16 @@ export class SimulatedHostBuilder {
   private extraSearchPaths: string[] = [];
   private preferSource = process.env.VITEST !== undefined;
   private setup: ((host: Host) => void)[] = [];
+  private clock: VirtualClock | undefined;
 
   named(name: string): this {
     this.name = name;
+    return this;
+  }
+
+  /** Shares one virtual clock between hosts (a lab of hosts wired together runs on one timeline). */
+  withClock(clock: VirtualClock): this {
+    this.clock = clock;
     return this;
   }
 
@@ -99,7 +106,7 @@ export class SimulatedHostBuilder {
   build(): SimulatedHost {
     const options: HostOptions = {
       name: this.name,
-      clock: new VirtualClock(),
+      clock: this.clock ?? new VirtualClock(),
       memoryBytes: this.memoryBytes,
       modules: { searchPaths: [...(this.searchPaths ?? defaultModuleSearchPaths(dirname(fileURLToPath(import.meta.url)))), ...this.extraSearchPaths], preferSource: this.preferSource },
     };
