@@ -10,7 +10,7 @@ import { MmioSpace, PortSpace } from "./io/io-spaces.js";
 import { InterruptController } from "./irq/interrupt-controller.js";
 import { KernelLog } from "./log/kernel-log.js";
 import { MachineMemory } from "./memory/machine-memory.js";
-import type { InterruptService } from "./module/module-api.js";
+import type { InterruptService, ModuleServiceProvider } from "./module/module-api.js";
 import { ModuleLoader, type LoaderOptions } from "./module/module-loader.js";
 import { PciBus } from "./pci/pci-bus.js";
 import { pciClassName } from "./pci/config-registers.js";
@@ -40,6 +40,8 @@ export class Host {
   readonly publicContainer: DependencyContainer;
   readonly clock: Clock;
   private state: HostState = "created";
+  /** Services each module gets scoped to itself; subsystems add theirs at construction. */
+  private readonly moduleServiceProviders: ModuleServiceProvider[] = [];
 
   constructor(options: HostOptions = {}) {
     this.name = options.name ?? "vmk-host";
@@ -53,6 +55,7 @@ export class Host {
     c.registerInstance(KernelTokens.HostConfig, config);
     c.registerInstance(KernelTokens.LoaderOptions, loaderOptions);
     c.registerInstance(KernelTokens.PublicContainer, this.publicContainer);
+    c.registerInstance(KernelTokens.ModuleServiceProviders, this.moduleServiceProviders);
     c.registerInstance(Tokens.Clock, this.clock);
     c.registerInstance(KernelTokens.MachineMemory, new MachineMemory(config.memoryBytes));
     for (const [token, service] of [

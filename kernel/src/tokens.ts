@@ -37,6 +37,8 @@ export const KernelTokens = {
   PciBus: Symbol.for("vmk.kernel.internal.PciBus"),
   ModuleLoader: Symbol.for("vmk.kernel.internal.ModuleLoader"),
   LoaderOptions: Symbol.for("vmk.kernel.internal.LoaderOptions"),
+  /** ModuleServiceProvider[]: services handed to each module scoped to it. */
+  ModuleServiceProviders: Symbol.for("vmk.kernel.internal.ModuleServiceProviders"),
   /** The container modules' child containers descend from: it holds only the exported tokens. */
   PublicContainer: Symbol.for("vmk.kernel.internal.PublicContainer"),
   /** NetworkStack: vSwitches, port groups, uplinks, vmkernel NICs. */

@@ -2,6 +2,7 @@ import type { DependencyContainer } from "tsyringe";
 import type { Clock } from "../clock/clock.js";
 import type { InterruptHandler } from "../irq/interrupt-controller.js";
 import type { PciDriver } from "../pci/pci-driver.js";
+import type { ExecutionDomain } from "../exec/execution-domain.js";
 
 /** A module's logger: every line lands in the kernel log under the module's name. */
 export interface Logger {
@@ -23,6 +24,42 @@ export interface PciDriverRegistry {
   unregister(driver: PciDriver): void;
 }
 
+/** A run of machine pages a module owns, with the CPU's view of it. */
+export interface ModulePageRun {
+  /** Machine address of the first page (what dma_map_single maps). */
+  readonly address: number;
+  readonly pages: number;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Machine memory for a module's own use (kmalloc, sk_buff data): not mapped for any device until the
+ * driver maps it for DMA. Whatever the module still holds is freed when it unloads or is quarantined.
+ */
+export interface ModulePages {
+  /** Allocates `pages` contiguous zeroed pages below `limit` (a DMA mask + 1); throws when none fit. */
+  alloc(pages: number, limit?: number): ModulePageRun;
+  free(address: number): void;
+}
+
+/** A loaded module as a kernel service sees it when it hands the module its own view of the service. */
+export interface ModuleScope {
+  readonly name: string;
+  /** The module's fault domain: run callbacks into the module through runInDomain with it. */
+  readonly domain: ExecutionDomain;
+  /** Registers work to undo when the module is unloaded or quarantined (unregister its devices). */
+  onRelease(cleanup: () => void): void;
+}
+
+/**
+ * A kernel service that modules reach through an exported token, scoped per module so that what a
+ * module registers is released with it (uplinks, storage adapters).
+ */
+export interface ModuleServiceProvider {
+  readonly token: symbol;
+  create(scope: ModuleScope): unknown;
+}
+
 /** What the loader hands a module: its identity, its container and the services scoped to it. */
 export interface ModuleContext {
   readonly name: string;
@@ -34,6 +71,7 @@ export interface ModuleContext {
   readonly clock: Clock;
   readonly interrupts: InterruptService;
   readonly pciDrivers: PciDriverRegistry;
+  readonly pages: ModulePages;
 }
 
 /** The default export of a module's entry file. */

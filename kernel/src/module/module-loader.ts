@@ -7,14 +7,14 @@ import type { Clock, TimerHandle, TimerOptions } from "../clock/clock.js";
 import { describeError, runInDomainAsync, type ExecutionDomain } from "../exec/execution-domain.js";
 import type { InterruptController } from "../irq/interrupt-controller.js";
 import type { KernelLog } from "../log/kernel-log.js";
-import type { MachineMemory } from "../memory/machine-memory.js";
+import { PAGE_SIZE, type MachineMemory } from "../memory/machine-memory.js";
 import type { PciBus, PciFunction } from "../pci/pci-bus.js";
 import { PciDeviceHandle } from "../pci/pci-device-handle.js";
 import { matchPciId, pciIdMatches, pciIdSpecificity, type PciDeviceId, type PciDriver, type PciIdentity } from "../pci/pci-driver.js";
 import { KernelTokens, Tokens } from "../tokens.js";
 import { discoverPackages } from "./discovery.js";
 import { checkApiCompatibility, formatClaim, sameClaim, validateManifest, type ModuleManifest } from "./manifest.js";
-import { isVmkModule, type InterruptService, type Logger, type ModuleContext, type PciDriverRegistry, type VmkModule } from "./module-api.js";
+import { isVmkModule, type InterruptService, type Logger, type ModuleContext, type ModulePages, type ModuleServiceProvider, type PciDriverRegistry, type VmkModule } from "./module-api.js";
 
 export type ModuleState = "available" | "refused" | "loading" | "loaded" | "unloaded" | "quarantined";
 
@@ -65,6 +65,9 @@ class ModuleSession implements ExecutionDomain {
   readonly drivers: PciDriver[] = [];
   readonly timers = new Set<TimerHandle>();
   readonly irqReleases = new Set<() => void>();
+  readonly cleanups: (() => void)[] = [];
+  /** Machine page runs the module allocated for itself (ModulePages), by address. */
+  readonly pageRuns = new Set<number>();
   entry?: VmkModule;
   context?: ModuleContext;
 
@@ -102,6 +105,7 @@ export class ModuleLoader {
     @inject(KernelTokens.MachineMemory) private readonly memory: MachineMemory,
     @inject(KernelTokens.PublicContainer) private readonly publicContainer: DependencyContainer,
     @inject(KernelTokens.LoaderOptions) private readonly options: LoaderOptions,
+    @inject(KernelTokens.ModuleServiceProviders) private readonly serviceProviders: readonly ModuleServiceProvider[],
   ) {}
 
   /** Scans the search paths and records every plugin with its verdict. Returns the module count. */
@@ -379,6 +383,19 @@ export class ModuleLoader {
         if (index >= 0) session.drivers.splice(index, 1);
       },
     };
+    const memory = this.memory;
+    const pages: ModulePages = {
+      alloc: (count, limit) => {
+        if (!session.alive) throw new Error(`${name} is quarantined`);
+        const run = memory.allocPages(count, name, limit);
+        session.pageRuns.add(run.address);
+        return { address: run.address, pages: run.pages, bytes: memory.bytes.subarray(run.address, run.address + run.pages * PAGE_SIZE) };
+      },
+      free: (address) => {
+        if (!session.pageRuns.delete(address)) throw new Error(`${name}: free of 0x${address.toString(16)}: not a page run this module allocated`);
+        memory.freeRun(address);
+      },
+    };
     const container = this.publicContainer.createChildContainer();
     const context: ModuleContext = {
       name,
@@ -389,12 +406,15 @@ export class ModuleLoader {
       clock,
       interrupts,
       pciDrivers,
+      pages,
     };
     container.registerInstance(Tokens.ModuleContext, context);
     container.registerInstance(Tokens.Logger, log);
     container.registerInstance(Tokens.Clock, clock);
     container.registerInstance(Tokens.Interrupts, interrupts);
     container.registerInstance(Tokens.PciDrivers, pciDrivers);
+    const scope = { name, domain: session as ExecutionDomain, onRelease: (cleanup: () => void) => void session.cleanups.push(cleanup) };
+    for (const provider of this.serviceProviders) container.registerInstance(provider.token, provider.create(scope));
     return context;
   }
 
@@ -420,6 +440,8 @@ export class ModuleLoader {
     session.timers.clear();
     for (const release of [...session.irqReleases]) release();
     this.irq.releaseDomain(session);
+    for (const address of session.pageRuns) this.memory.freeRun(address);
+    session.pageRuns.clear();
     session.drivers.length = 0;
   }
 
