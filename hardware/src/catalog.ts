@@ -1,5 +1,6 @@
 import type { PciDeviceModel } from "@vmk/kernel";
 import { createHostBridge440BX, createPiix4IsaBridge } from "./platform/chipset-functions.js";
+import { E1000Model } from "./e1000/e1000-model.js";
 
 export interface CardOptions {
   /** MAC address for network cards ("00:0c:29:12:34:56"); a deterministic one is chosen if omitted. */
@@ -17,6 +18,8 @@ export interface CatalogEntry {
 export const cardCatalog: Record<string, CatalogEntry> = {
   "i440bx-host-bridge": { description: "Intel 440BX host bridge", kind: "platform", create: () => createHostBridge440BX() },
   "piix4-isa": { description: "Intel PIIX4 ISA bridge", kind: "platform", create: () => createPiix4IsaBridge() },
+  "e1000-82540em": { description: "Intel PRO/1000 MT Desktop (82540EM) gigabit Ethernet", kind: "card", create: (o) => new E1000Model({ variant: "82540EM", mac: o.mac }) },
+  "e1000-82545em": { description: "Intel PRO/1000 MT Server (82545EM) gigabit Ethernet", kind: "card", create: (o) => new E1000Model({ variant: "82545EM", mac: o.mac }) },
 };
 
 export function createCard(model: string, options: CardOptions = {}): PciDeviceModel {

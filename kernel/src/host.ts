@@ -13,6 +13,8 @@ import { MachineMemory } from "./memory/machine-memory.js";
 import type { InterruptService, ModuleServiceProvider } from "./module/module-api.js";
 import { ModuleLoader, type LoaderOptions } from "./module/module-loader.js";
 import { PciBus } from "./pci/pci-bus.js";
+import { NetworkStack, type DefaultNetworkSpec } from "./net/network-stack.js";
+import { netUplinksProvider } from "./net/module-uplinks.js";
 import { pciClassName } from "./pci/config-registers.js";
 import type { PciDeviceModel } from "./pci/pci-device-model.js";
 import type { PciSlot } from "./pci/pci-address.js";
@@ -25,6 +27,8 @@ export interface HostOptions {
   /** Machine memory in bytes (default 256 MiB). */
   memoryBytes?: number;
   modules?: Partial<LoaderOptions>;
+  /** vSwitch0's uplink (default vmnic0) and vmk0's address on "Management Network" (no vmk0 without it). */
+  network?: DefaultNetworkSpec;
 }
 
 export type HostState = "created" | "booting" | "running" | "shut down";
@@ -66,12 +70,15 @@ export class Host {
       [KernelTokens.InterruptController, InterruptController],
       [KernelTokens.PciBus, PciBus],
       [KernelTokens.ModuleLoader, ModuleLoader],
+      [KernelTokens.Network, NetworkStack],
       [KernelTokens.Management, ManagementApi],
     ] as const) {
       c.registerSingleton(token, service as never);
     }
     this.registerPublicServices();
     this.management.bindState(() => this.state);
+    // As an ESX install does: vSwitch0 on the first uplink, with the management and VM port groups.
+    this.network.configureDefaults(options.network ?? {});
   }
 
   get log(): KernelLog {
@@ -100,6 +107,9 @@ export class Host {
   }
   get management(): ManagementApi {
     return this.container.resolve(KernelTokens.Management);
+  }
+  get network(): NetworkStack {
+    return this.container.resolve(KernelTokens.Network);
   }
   get hostState(): HostState {
     return this.state;
@@ -176,6 +186,8 @@ export class Host {
       unmask: (vector) => irq.unmask(vector),
     };
     p.registerInstance(Tokens.Interrupts, interrupts);
+    p.registerInstance(Tokens.NetUplinks, this.network.uplinks.forModules());
+    this.moduleServiceProviders.push(netUplinksProvider(this.network.uplinks));
   }
 }
 

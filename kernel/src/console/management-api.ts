@@ -7,6 +7,9 @@ import type { KernelLog, LogEntry, LogQuery } from "../log/kernel-log.js";
 import type { MachineMemory } from "../memory/machine-memory.js";
 import type { ModuleInfo, ModuleLoader } from "../module/module-loader.js";
 import type { PciBus } from "../pci/pci-bus.js";
+import type { NetworkStack } from "../net/network-stack.js";
+import type { NetworkView } from "../net/network-views.js";
+import type { PingOptions, PingReport } from "../net/ping-session.js";
 import { pciClassName } from "../pci/config-registers.js";
 import { KernelTokens, Tokens } from "../tokens.js";
 
@@ -73,6 +76,7 @@ export class ManagementApi {
     @inject(KernelTokens.InterruptController) private readonly irq: InterruptController,
     @inject(KernelTokens.ModuleLoader) private readonly loader: ModuleLoader,
     @inject(KernelTokens.FaultRecord) private readonly faultRecord: FaultRecord,
+    @inject(KernelTokens.Network) private readonly networkStack: NetworkStack,
   ) {}
 
   /** The host supplies its lifecycle state (created, booting, running, ...). */
@@ -135,6 +139,16 @@ export class ManagementApi {
 
   reloadModule(name: string): Promise<ModuleInfo> {
     return this.loader.reload(name);
+  }
+
+  /** vSwitches with port groups, uplinks (vmnics), the port table, vmknics and learned neighbours. */
+  network(): NetworkView {
+    return this.networkStack.describe();
+  }
+
+  /** vmkping: ICMP echo from a vmkernel NIC. */
+  ping(vmknic: string, target: string, options: PingOptions = {}): Promise<PingReport> {
+    return this.networkStack.vmknic(vmknic).ping(target, options);
   }
 
   interrupts(): VectorInfo[] {
