@@ -13,6 +13,7 @@ import {
   type VectorInfo,
   VirtualClock,
   defaultModuleSearchPaths,
+  type DefaultNetworkSpec,
 } from "@vmk/kernel";
 import { assembleHost, hostProfiles, plugCard, type HostProfile, type SlotAssignment } from "@vmk/hardware";
 
@@ -40,6 +41,7 @@ export class SimulatedHostBuilder {
   private preferSource = process.env.VITEST !== undefined;
   private setup: ((host: Host) => void)[] = [];
   private clock: VirtualClock | undefined;
+  private network: DefaultNetworkSpec | undefined;
 
   named(name: string): this {
     this.name = name;
@@ -49,6 +51,12 @@ export class SimulatedHostBuilder {
   /** Shares one virtual clock between hosts (a lab of hosts wired together runs on one timeline). */
   withClock(clock: VirtualClock): this {
     this.clock = clock;
+    return this;
+  }
+
+  /** vSwitch0's uplink (default vmnic0) and the management vmk0 address, as an ESX install sets them. */
+  withNetwork(spec: DefaultNetworkSpec): this {
+    this.network = spec;
     return this;
   }
 
@@ -108,6 +116,7 @@ export class SimulatedHostBuilder {
       name: this.name,
       clock: this.clock ?? new VirtualClock(),
       memoryBytes: this.memoryBytes,
+      network: this.network,
       modules: { searchPaths: [...(this.searchPaths ?? defaultModuleSearchPaths(dirname(fileURLToPath(import.meta.url)))), ...this.extraSearchPaths], preferSource: this.preferSource },
     };
     const profile: HostProfile = this.profile ? { ...this.profile, slots: [...this.profile.slots] } : { name: "custom", description: "", memoryBytes: this.memoryBytes, slots: [] };
@@ -175,6 +184,17 @@ export class SimulatedHost {
       this.clock.advance(stepNs);
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** Runs virtual time until `promise` settles (a ping, a module load), then returns its value. */
+  async complete<T>(promise: Promise<T>, timeoutNs = 60e9, stepNs = 1e6): Promise<T> {
+    let settled = false;
+    promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await this.runUntil(() => settled, timeoutNs, stepNs);
+    return promise;
   }
 
   get now(): number {
