@@ -3,17 +3,20 @@ import { formatBytes, hex4, renderTable } from "./format/table.js";
 
 /** Everything `vmk host inventory` reports, as plain data (the --json form). */
 export function collectInventory(api: ManagementApi) {
+  const network = api.network();
   return {
     host: api.hostInfo(),
     pci: api.pciDevices(),
     modules: api.modules().map(({ dir: _dir, origin: _origin, ...rest }) => rest),
+    network: { vswitches: network.vswitches, uplinks: network.uplinks, vmknics: network.vmknics, ports: network.ports },
+    storage: api.storage(),
   };
 }
 
 export type Inventory = ReturnType<typeof collectInventory>;
 
 export function renderInventory(inventory: Inventory): string {
-  const { host, pci, modules } = inventory;
+  const { host, pci, modules, network, storage } = inventory;
   const sections: string[] = [];
   sections.push(
     `Host ${host.name}: vmk ${host.release} (kernel API ${host.kernelApi}), ${formatBytes(host.memory.totalBytes)} machine memory, ${host.clock} clock, ${host.state}`,
@@ -41,5 +44,64 @@ export function renderInventory(inventory: Inventory): string {
         modules.map((m) => [m.name, m.version, m.kind ?? "-", m.state, m.devices.join(",") || "-", m.reason ?? ""]),
       ),
   );
+  sections.push(
+    "Physical NICs\n" +
+      renderTable(
+        ["Name", "PCI", "Driver", "Link", "Speed", "Duplex", "MAC Address", "MTU", "vSwitch", "Role"],
+        network.uplinks.map((u) => [
+          u.name,
+          u.busAddress || "-",
+          u.driver || "-",
+          u.present ? (u.linkUp ? "Up" : "Down") : "Absent",
+          u.linkUp ? `${u.speedMbps}Mbps` : "-",
+          u.linkUp ? (u.fullDuplex ? "Full" : "Half") : "-",
+          u.mac || "-",
+          String(u.mtu),
+          u.vswitch ?? "-",
+          u.role,
+        ]),
+      ),
+  );
+  sections.push(
+    "Virtual switches\n" +
+      renderTable(
+        ["Switch", "Port Group", "VLAN", "Clients", "Active Uplink", "Uplinks"],
+        network.vswitches.flatMap((s) =>
+          s.portGroups.map((g) => [s.name, g.name, String(g.vlanId), String(g.activeClients), g.activeUplink ?? "-", s.uplinks.join(",") || "-"]),
+        ),
+      ),
+  );
+  if (network.vmknics.length > 0) {
+    sections.push(
+      "VMkernel NICs\n" +
+        renderTable(
+          ["Name", "Port Group", "IPv4 Address", "Netmask", "MAC Address", "MTU"],
+          network.vmknics.map((v) => [v.name, v.portGroup, v.ipAddress, v.netmask, v.mac, String(v.mtu)]),
+        ),
+    );
+  }
+  if (storage.adapters.length > 0) {
+    sections.push(
+      "Storage adapters\n" +
+        renderTable(
+          ["Name", "Driver", "PCI", "State", "Paths", "Model"],
+          storage.adapters.map((a) => [a.name, a.driver, a.busAddress, a.state, String(a.paths), a.model]),
+        ),
+    );
+    sections.push(
+      "Storage devices\n" +
+        renderTable(
+          ["Device", "Vendor", "Model", "Size", "Policy", "Status"],
+          storage.devices.map((d) => [d.name, d.vendor, d.model, formatBytes(d.sizeBytes), d.policy.name, d.status]),
+        ),
+    );
+    sections.push(
+      "Storage paths\n" +
+        renderTable(
+          ["Runtime Name", "Device", "State", "Preferred", "Working"],
+          storage.paths.map((p) => [p.runtimeName, p.device, p.state, p.preferred ? "yes" : "", p.working ? "yes" : ""]),
+        ),
+    );
+  }
   return sections.join("\n\n");
 }

@@ -15,6 +15,8 @@ import { ModuleLoader, type LoaderOptions } from "./module/module-loader.js";
 import { PciBus } from "./pci/pci-bus.js";
 import { NetworkStack, type DefaultNetworkSpec } from "./net/network-stack.js";
 import { netUplinksProvider } from "./net/module-uplinks.js";
+import { StorageStack } from "./storage/storage-stack.js";
+import { scsiAdaptersProvider } from "./storage/module-adapters.js";
 import { pciClassName } from "./pci/config-registers.js";
 import type { PciDeviceModel } from "./pci/pci-device-model.js";
 import type { PciSlot } from "./pci/pci-address.js";
@@ -71,6 +73,7 @@ export class Host {
       [KernelTokens.PciBus, PciBus],
       [KernelTokens.ModuleLoader, ModuleLoader],
       [KernelTokens.Network, NetworkStack],
+      [KernelTokens.Storage, StorageStack],
       [KernelTokens.Management, ManagementApi],
     ] as const) {
       c.registerSingleton(token, service as never);
@@ -110,6 +113,9 @@ export class Host {
   }
   get network(): NetworkStack {
     return this.container.resolve(KernelTokens.Network);
+  }
+  get storage(): StorageStack {
+    return this.container.resolve(KernelTokens.Storage);
   }
   get hostState(): HostState {
     return this.state;
@@ -188,6 +194,8 @@ export class Host {
     p.registerInstance(Tokens.Interrupts, interrupts);
     p.registerInstance(Tokens.NetUplinks, this.network.uplinks.forModules());
     this.moduleServiceProviders.push(netUplinksProvider(this.network.uplinks));
+    p.registerInstance(Tokens.ScsiAdapters, this.storage.adapters.forModules());
+    this.moduleServiceProviders.push(scsiAdaptersProvider(this.storage.adapters));
   }
 }
 

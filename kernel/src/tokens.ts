@@ -19,6 +19,8 @@ export const Tokens = {
   PciDrivers: Symbol.for("vmk.kernel.PciDrivers"),
   /** UplinkRegistry: drivers register their network devices (they become vmnicN uplinks). */
   NetUplinks: Symbol.for("vmk.kernel.NetUplinks"),
+  /** AdapterRegistry: drivers register their SCSI host adapters (they become vmhbaN). */
+  ScsiAdapters: Symbol.for("vmk.kernel.ScsiAdapters"),
   /** ModuleContext: the module's own view (name, version, container). */
   ModuleContext: Symbol.for("vmk.kernel.ModuleContext"),
 } as const;
@@ -43,6 +45,8 @@ export const KernelTokens = {
   PublicContainer: Symbol.for("vmk.kernel.internal.PublicContainer"),
   /** NetworkStack: vSwitches, port groups, uplinks, vmkernel NICs. */
   Network: Symbol.for("vmk.kernel.internal.Network"),
+  /** StorageStack: adapters, paths, devices (naa.*), block I/O. */
+  Storage: Symbol.for("vmk.kernel.internal.Storage"),
   /** ManagementApi: the console interface (CLI, HTTP API, web UI). */
   Management: Symbol.for("vmk.kernel.console.Management"),
 } as const;

@@ -10,6 +10,8 @@ import type { PciBus } from "../pci/pci-bus.js";
 import type { NetworkStack } from "../net/network-stack.js";
 import type { NetworkView } from "../net/network-views.js";
 import type { PingOptions, PingReport } from "../net/ping-session.js";
+import type { StorageStack } from "../storage/storage-stack.js";
+import type { StorageView } from "../storage/storage-views.js";
 import { pciClassName } from "../pci/config-registers.js";
 import { KernelTokens, Tokens } from "../tokens.js";
 
@@ -77,6 +79,7 @@ export class ManagementApi {
     @inject(KernelTokens.ModuleLoader) private readonly loader: ModuleLoader,
     @inject(KernelTokens.FaultRecord) private readonly faultRecord: FaultRecord,
     @inject(KernelTokens.Network) private readonly networkStack: NetworkStack,
+    @inject(KernelTokens.Storage) private readonly storageStack: StorageStack,
   ) {}
 
   /** The host supplies its lifecycle state (created, booting, running, ...). */
@@ -144,6 +147,11 @@ export class ManagementApi {
   /** vSwitches with port groups, uplinks (vmnics), the port table, vmknics and learned neighbours. */
   network(): NetworkView {
     return this.networkStack.describe();
+  }
+
+  /** Storage adapters (vmhbaN), devices (naa.*) and their paths with states. */
+  storage(): StorageView {
+    return this.storageStack.describe();
   }
 
   /** vmkping: ICMP echo from a vmkernel NIC. */
