@@ -18,6 +18,17 @@ describe("vmk CLI", () => {
     expect(text).toMatch(/^0000:00:07.0 +8086:7110 +15ad:1976 +ISA bridge/m);
   });
 
+  it("shows the default profile's e1000 ports bound as vmnics with MAC and link state", async () => {
+    const { code, text } = await run(["host", "boot", "--virtual-time", "--settle", "3000"]);
+    expect(code).toBe(0);
+    expect(text).toMatch(/@vmk\/driver-e1000: probing 0000:00:03.0 \[8086:100f\]/);
+    expect(text).toMatch(/net: vmnic0: e1000 0000:00:03.0 00:1b:21:0a:00:01 registered/);
+    expect(text).toMatch(/^0000:00:03.0 +8086:100f +8086:1001 +Ethernet controller +19 +e1000 +@vmk\/driver-e1000/m);
+    expect(text).toMatch(/^vmnic0 +0000:00:03.0 +e1000 +Up +1000Mbps +Full +00:1b:21:0a:00:01 +1500 +vSwitch0 +active$/m);
+    expect(text).toMatch(/^vmnic1 +0000:00:04.0 +e1000 +Up +1000Mbps +Full +00:1b:21:0a:00:02/m);
+    expect(text).toMatch(/^@vmk\/driver-e1000 +0.1.0 +driver +loaded +0000:00:03.0,0000:00:04.0/m);
+  });
+
   it("host inventory --json is machine-readable and reproducible on virtual time", async () => {
     const first = await run(["host", "inventory", "--profile", "minimal", "--virtual-time", "--json", "--name", "esx-json"]);
     const second = await run(["host", "inventory", "--profile", "minimal", "--virtual-time", "--json", "--name", "esx-json"]);

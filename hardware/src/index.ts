@@ -12,3 +12,4 @@ export * from "./backends/pcap-reader.js";
 export * from "./e1000/index.js";
 export * from "./scsi/index.js";
 export * from "./megaraid-sas/index.js";
+export * from "./backends/ethernet-switch.js";

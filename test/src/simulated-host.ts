@@ -120,8 +120,8 @@ export class SimulatedHostBuilder {
       modules: { searchPaths: [...(this.searchPaths ?? defaultModuleSearchPaths(dirname(fileURLToPath(import.meta.url)))), ...this.extraSearchPaths], preferSource: this.preferSource },
     };
     const profile: HostProfile = this.profile ? { ...this.profile, slots: [...this.profile.slots] } : { name: "custom", description: "", memoryBytes: this.memoryBytes, slots: [] };
-    const { host, cards } = assembleHost({ ...profile, memoryBytes: this.memoryBytes }, options);
-    for (const slot of this.slots) plugCard(host, slot, cards);
+    const { host, cards, switches } = assembleHost({ ...profile, memoryBytes: this.memoryBytes }, options);
+    for (const slot of this.slots) plugCard(host, slot, cards, switches);
     for (const device of this.customDevices) {
       const fn = host.attachPci({ device: device.slot, function: device.function }, device.model);
       cards.set(fn.name, device.model);

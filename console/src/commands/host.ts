@@ -32,7 +32,11 @@ export async function bootHost(options: HostCommandOptions, echoLog: boolean): P
 async function runFor(host: Host, ms: number): Promise<void> {
   const clock = host.clock as Host["clock"] & { advance?: (ns: number) => unknown };
   if (clock.kind === "virtual" && clock.advance) {
-    clock.advance(ms * 1e6);
+    // Step through virtual time, letting promise-based kernel work (module loads, device opens) run between steps.
+    for (let elapsed = 0; elapsed < ms; elapsed++) {
+      clock.advance(1e6);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return;
   }
   await new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,11 +1,15 @@
 import { Host, type HostOptions, type PciDeviceModel } from "@vmk/kernel";
 import { createCard } from "../catalog.js";
+import { EthernetSwitch } from "../backends/ethernet-switch.js";
+import type { EthernetPort } from "../net/ethernet.js";
 import { hostProfiles, type HostProfile, type SlotAssignment } from "./host-profiles.js";
 
 export interface AssembledHost {
   host: Host;
   /** The model in each slot, by PCI address ("0000:00:03.0"). */
   cards: Map<string, PciDeviceModel>;
+  /** Physical switches the cards are cabled to, by name. */
+  switches: Map<string, EthernetSwitch>;
 }
 
 /** Builds a Host and plugs the profile's cards into their slots (not booted yet). */
@@ -14,13 +18,28 @@ export function assembleHost(profile: HostProfile | string, options: HostOptions
   if (!chosen) throw new Error(`unknown host profile "${String(profile)}" (known: ${Object.keys(hostProfiles).join(", ")})`);
   const host = new Host({ memoryBytes: chosen.memoryBytes, ...options });
   const cards = new Map<string, PciDeviceModel>();
-  for (const slot of chosen.slots) plugCard(host, slot, cards);
-  return { host, cards };
+  const switches = new Map<string, EthernetSwitch>();
+  for (const slot of chosen.slots) plugCard(host, slot, cards, switches);
+  return { host, cards, switches };
 }
 
-export function plugCard(host: Host, slot: SlotAssignment, cards?: Map<string, PciDeviceModel>): PciDeviceModel {
+export function plugCard(host: Host, slot: SlotAssignment, cards?: Map<string, PciDeviceModel>, switches?: Map<string, EthernetSwitch>): PciDeviceModel {
   const model = createCard(slot.model, { mac: slot.mac });
   const fn = host.attachPci({ device: slot.device, function: slot.function ?? 0 }, model);
   cards?.set(fn.name, model);
+  if (slot.cabledTo !== undefined) {
+    if (!isEthernetPort(model)) throw new Error(`${slot.model} in slot ${fn.name} has no Ethernet port to cable to ${slot.cabledTo}`);
+    let tor = switches?.get(slot.cabledTo);
+    if (!tor) {
+      tor = new EthernetSwitch(slot.cabledTo);
+      switches?.set(slot.cabledTo, tor);
+    }
+    tor.plug(model);
+  }
   return model;
+}
+
+function isEthernetPort(model: object): model is PciDeviceModel & EthernetPort {
+  const port = model as Partial<EthernetPort>;
+  return typeof port.connect === "function" && typeof port.receiveFrame === "function" && typeof port.carrierChanged === "function";
 }

@@ -4,6 +4,8 @@ export interface SlotAssignment {
   function?: number;
   model: string;
   mac?: string;
+  /** Cable a network card to this physical switch of the host's rack (created on first use). */
+  cabledTo?: string;
 }
 
 export interface HostProfile {
@@ -21,13 +23,13 @@ export interface HostProfile {
 export const hostProfiles: Record<string, HostProfile> = {
   default: {
     name: "default",
-    description: "440BX server with two Intel PRO/1000 MT (82545EM) ports",
+    description: "440BX server with two Intel PRO/1000 MT (82545EM) ports cabled to a top-of-rack switch",
     memoryBytes: 256 * 1024 * 1024,
     slots: [
       { device: 0, model: "i440bx-host-bridge" },
       { device: 7, function: 0, model: "piix4-isa" },
-      { device: 3, model: "e1000-82545em", mac: "00:1b:21:0a:00:01" },
-      { device: 4, model: "e1000-82545em", mac: "00:1b:21:0a:00:02" },
+      { device: 3, model: "e1000-82545em", mac: "00:1b:21:0a:00:01", cabledTo: "tor0" },
+      { device: 4, model: "e1000-82545em", mac: "00:1b:21:0a:00:02", cabledTo: "tor0" },
     ],
   },
   minimal: {
