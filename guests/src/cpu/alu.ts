@@ -132,9 +132,8 @@ export function shiftRotate(cpu: Cpu, op: number, bits: number, value: number, r
     }
     case 4: case 6: // SHL/SAL
       if (count <= bits) {
-        r = count === 32 ? 0 : ((value << count) & mask) >>> 0;
-        cf = ((value >>> (bits - count)) & 1) !== 0 && count <= bits;
-        if (count === bits && bits === 32) cf = (value & 1) !== 0;
+        r = ((value << count) & mask) >>> 0;
+        cf = ((value >>> (bits - count)) & 1) !== 0;
       } else {
         r = 0;
         cf = false;

@@ -23,7 +23,7 @@ export const enum Cr0 {
   WP = 1 << 16, AM = 1 << 18, NW = 1 << 29, CD = 1 << 30, PG = 1 << 31,
 }
 
-export const enum Cr4 { VME = 1 << 0, PVI = 1 << 1, TSD = 1 << 2, DE = 1 << 3, PSE = 1 << 4, PGE = 1 << 7, OSFXSR = 1 << 9 }
+export const enum Cr4 { VME = 1 << 0, PVI = 1 << 1, TSD = 1 << 2, DE = 1 << 3, PSE = 1 << 4, PGE = 1 << 7, PCE = 1 << 8, OSFXSR = 1 << 9 }
 
 export const enum Msr {
   TSC = 0x10, APIC_BASE = 0x1b, SYSENTER_CS = 0x174, SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176,

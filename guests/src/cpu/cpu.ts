@@ -8,10 +8,17 @@ import { FAULT_SIGNAL, NO_ERROR_CODE, Vector } from "./fault.js";
 import { LazyOp } from "./flags.js";
 import { translateLinear } from "./paging.js";
 import { FpuState } from "./fpu-state.js";
+import { type CpuState, restoreCpuState, saveCpuState } from "./cpu-snapshot.js";
+import type { CodeBlock } from "./code-block.js";
+
+/** Mirrors code-block.ts (a value import would be circular). */
+const MAX_BLOCK_BYTES = 64;
 
 /** TLB entry bits below the page frame. */
 export const enum Tlb {
   VALID = 1, SUPERVISOR_WRITE = 2, USER_READ = 4, USER_WRITE = 8, DIRTY = 16, GLOBAL = 32, MMIO = 64,
+  /** The physical page holds cached decoded instructions: writes take the slow path. */
+  CODE = 128,
 }
 
 /** Derived per-segment access rights (segAccessOk). */
@@ -60,6 +67,8 @@ export class Cpu {
   sysenterEsp = 0;
   sysenterEip = 0;
   apicBase = 0xfee00900;
+  /** IA32_MISC_ENABLE: fast strings enabled, the rest as after reset. */
+  miscEnable = 1;
   /** The time-stamp counter advances by one per retired instruction (deterministic). */
   tscBase = 0;
   instructionsRetired = 0;
@@ -75,6 +84,9 @@ export class Cpu {
   pendingVector = 0;
   pendingErrorCode = NO_ERROR_CODE;
   interruptSource: InterruptSource | null = null;
+  /** NMI latched by the platform; NMIs stay blocked from delivery until the next IRET. */
+  nmiPending = false;
+  nmiBlocked = false;
   onTripleFault: TripleFaultHandler | null = null;
 
   // Memory pipeline.
@@ -88,9 +100,20 @@ export class Cpu {
   readonly tlb = new Int32Array(TLB_PAGES);
   private readonly tlbFilled = new Int32Array(TLB_TRACKED);
   private tlbFilledCount = 0;
+  /** Physical address mask: bit 20 is forced low while the A20 gate is closed. */
+  a20Mask = -1;
   /** TLB bits a read / write needs at the current privilege. */
   readNeed = Tlb.VALID;
   writeNeed = Tlb.SUPERVISOR_WRITE | Tlb.DIRTY;
+  /** One byte per physical page: 1 when decodedCode holds instructions from it. */
+  readonly codePages = new Uint8Array(TLB_PAGES);
+  /** Decoded instructions by physical page and offset, reused until the bytes are written. */
+  readonly decodedCode: Array<Array<CodeBlock | undefined> | undefined> = [];
+  /**
+   * Bumped whenever linear→physical translation or fetch rights may have changed (TLB flushes,
+   * INVLPG, CPL changes); links between cached blocks are only followed within one epoch.
+   */
+  codeLinkEpoch = 0;
   /** Linear page and physical base of the page instructions are being fetched from (-1: none). */
   fetchPage = -1;
   fetchPhysBase = 0;
@@ -125,8 +148,33 @@ export class Cpu {
     this.fpu.reset();
     this.halted = false;
     this.interruptShadow = 0;
+    this.nmiPending = false;
+    this.nmiBlocked = false;
     this.setCpl(0);
     this.flushTlb(true);
+  }
+
+  /** The architectural state as plain data (registers, segment caches, CRs, MSRs, FPU). */
+  saveState(): CpuState {
+    return saveCpuState(this);
+  }
+
+  restoreState(state: CpuState): void {
+    restoreCpuState(this, state);
+  }
+
+  /** Latches a non-maskable interrupt (delivered at the next instruction boundary, even in HLT). */
+  raiseNmi(): void {
+    this.nmiPending = true;
+  }
+
+  /** The platform's A20 gate (keyboard controller / port 0x92). */
+  setA20(enabled: boolean): void {
+    const mask = enabled ? -1 : ~(1 << 20);
+    if (mask !== this.a20Mask) {
+      this.a20Mask = mask;
+      this.flushTlb(true);
+    }
   }
 
   /** Marks physical [start, end) as device memory routed to bus.mmioRead/mmioWrite. */
@@ -149,6 +197,7 @@ export class Cpu {
     this.readNeed = user ? Tlb.USER_READ : Tlb.VALID;
     this.writeNeed = (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY;
     this.fetchPage = -1;
+    this.codeLinkEpoch++;
   }
 
   /** Loads a segment cache and derives the access rights checked on every access. */
@@ -187,6 +236,9 @@ export class Cpu {
     const ok = this.segAccessOk[seg];
     const last = (offset >>> 0) + size - 1;
     if ((ok & (write ? SegOk.WRITE : SegOk.READ)) === 0) this.segmentFault(seg);
+    if ((this.eflags & Flag.AC) !== 0 && (offset & (size - 1)) !== 0 && size <= 8 && this.cpl === 3 && (this.cr0 & Cr0.AM) !== 0) {
+      this.raise(Vector.AC, 0);
+    }
     if ((ok & SegOk.EXPAND_DOWN) === 0) {
       if (last > this.segLimit[seg] >>> 0) this.segmentFault(seg);
     } else {
@@ -255,7 +307,7 @@ export class Cpu {
 
   writeLinear8(lin: number, value: number): void {
     const e = this.tlb[lin >>> 12];
-    if ((e & (this.writeNeed | Tlb.MMIO)) === this.writeNeed) {
+    if ((e & (this.writeNeed | Tlb.MMIO | Tlb.CODE)) === this.writeNeed) {
       this.ram8[(e & ~0xfff) | (lin & 0xfff)] = value;
       return;
     }
@@ -264,7 +316,7 @@ export class Cpu {
 
   writeLinear16(lin: number, value: number): void {
     const e = this.tlb[lin >>> 12];
-    if ((e & (this.writeNeed | Tlb.MMIO)) === this.writeNeed && (lin & 0xfff) !== 0xfff) {
+    if ((e & (this.writeNeed | Tlb.MMIO | Tlb.CODE)) === this.writeNeed && (lin & 0xfff) !== 0xfff) {
       const p = (e & ~0xfff) | (lin & 0xfff);
       if ((p & 1) === 0) this.ram16[p >>> 1] = value;
       else { this.ram8[p] = value; this.ram8[p + 1] = value >> 8; }
@@ -275,7 +327,7 @@ export class Cpu {
 
   writeLinear32(lin: number, value: number): void {
     const e = this.tlb[lin >>> 12];
-    if ((e & (this.writeNeed | Tlb.MMIO)) === this.writeNeed && (lin & 0xfff) <= 0xffc) {
+    if ((e & (this.writeNeed | Tlb.MMIO | Tlb.CODE)) === this.writeNeed && (lin & 0xfff) <= 0xffc) {
       const p = (e & ~0xfff) | (lin & 0xfff);
       if ((p & 3) === 0) this.ram32[p >>> 2] = value;
       else {
@@ -321,7 +373,7 @@ export class Cpu {
     }
     // Both pages must be writable before any byte changes.
     const first = translateLinear(this, lin, true, user);
-    const second = translateLinear(this, (lin + size - 1) | 0, true, user);
+    const second = translateLinear(this, (lin + size - 1) & ~0xfff, true, user);
     for (let i = 0; i < size; i++) {
       const at = (lin + i) & 0xfff;
       const phys = at >= (lin & 0xfff) ? (first & ~0xfff) | at : (second & ~0xfff) | at;
@@ -333,7 +385,7 @@ export class Cpu {
   translateForWrite(lin: number, size: number): void {
     const user = this.cpl === 3;
     translateLinear(this, lin, true, user);
-    if ((lin & 0xfff) > 0x1000 - size) translateLinear(this, (lin + size - 1) | 0, true, user);
+    if ((lin & 0xfff) > 0x1000 - size) translateLinear(this, (lin + size - 1) & ~0xfff, true, user);
   }
 
   // ---- Physical memory ----------------------------------------------------------------------
@@ -356,6 +408,7 @@ export class Cpu {
 
   physWrite(phys: number, size: 1 | 2 | 4, value: number): void {
     if (this.mmioPages[phys >>> 12] === 0 && (phys & 0xfff) <= 0x1000 - size) {
+      if (this.codePages[phys >>> 12] !== 0) this.invalidateCode(phys, size);
       const r = this.ram8;
       r[phys] = value;
       if (size >= 2) r[phys + 1] = value >> 8;
@@ -382,6 +435,7 @@ export class Cpu {
   /** CR3 reload keeps global pages; CR0/CR4 changes and explicit resets drop everything. */
   flushTlb(includeGlobal: boolean): void {
     this.fetchPage = -1;
+    this.codeLinkEpoch++;
     if (this.tlbFilledCount > TLB_TRACKED) {
       if (includeGlobal) this.tlb.fill(0);
       else for (let i = 0; i < TLB_PAGES; i++) if ((this.tlb[i] & Tlb.GLOBAL) === 0) this.tlb[i] = 0;
@@ -409,6 +463,55 @@ export class Cpu {
   invalidatePage(lin: number): void {
     this.tlb[lin >>> 12] = 0;
     this.fetchPage = -1;
+    this.codeLinkEpoch++;
+  }
+
+  // ---- Decoded-instruction cache ----------------------------------------------------------
+
+  /** Registers a physical page as holding cached code; TLB entries are refilled with Tlb.CODE. */
+  markCodePage(physPage: number): Array<CodeBlock | undefined> {
+    let page = this.decodedCode[physPage];
+    if (page === undefined) {
+      page = new Array<CodeBlock | undefined>(4096).fill(undefined);
+      this.decodedCode[physPage] = page;
+    }
+    if (this.codePages[physPage] === 0) {
+      this.codePages[physPage] = 1;
+      this.flushTlb(true);
+    }
+    return page;
+  }
+
+  /** Forgets every decoded instruction (after RAM was replaced wholesale, e.g. a snapshot restore). */
+  invalidateAllCode(): void {
+    for (const page of this.decodedCode) if (page !== undefined) for (const block of page) if (block !== undefined) block.valid = false;
+    this.decodedCode.length = 0;
+    this.codePages.fill(0);
+    this.flushTlb(true);
+  }
+
+  /**
+   * Drops cached blocks that may include bytes [phys, phys + size). Devices writing guest RAM
+   * directly (DMA) must call this for the range they wrote.
+   */
+  invalidateCode(phys: number, size: number): void {
+    let at = Math.max(0, (phys >>> 0) - MAX_BLOCK_BYTES + 1);
+    const end = (phys >>> 0) + size;
+    while (at < end) {
+      const pageNumber = at >>> 12;
+      const pageEnd = Math.min(end, (pageNumber + 1) * 4096);
+      const page = this.decodedCode[pageNumber];
+      if (page !== undefined) {
+        for (let i = at; i < pageEnd; i++) {
+          const block = page[i & 0xfff];
+          if (block !== undefined) {
+            block.valid = false;
+            page[i & 0xfff] = undefined;
+          }
+        }
+      }
+      at = pageEnd;
+    }
   }
 
   // ---- Instruction fetch --------------------------------------------------------------------

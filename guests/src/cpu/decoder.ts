@@ -45,6 +45,7 @@ export function decode(cpu: Cpu, insn: DecodedInstruction): void {
   if (byte === 0x0f) opcode = 0x100 | cpu.fetch8(at++);
   const form = DECODE_FORMS[opcode];
   insn.opcode = opcode;
+  insn.code32 = cpu.code32;
   insn.prefixes = prefixes;
   insn.segOverride = segOverride;
   insn.opSize32 = opSize32;
@@ -131,8 +132,29 @@ export function decode(cpu: Cpu, insn: DecodedInstruction): void {
   }
   const length = at - start;
   if (length > MAX_LENGTH) cpu.raise(Vector.GP, 0);
+  if ((prefixes & Prefix.LOCK) !== 0 && !lockAllowed(insn)) insn.opcode = LOCK_REJECTED;
   insn.length = length;
   insn.nextEip = cpu.code32 ? at | 0 : at & 0xffff;
+}
+
+/** An opcode slot that is always #UD (0F FF): LOCK on anything but a locked RMW lands here. */
+const LOCK_REJECTED = 0x1ff;
+
+/** LOCK is only valid on read-modify-write instructions with a memory destination. */
+function lockAllowed(insn: DecodedInstruction): boolean {
+  if (!insn.hasModrm || insn.mod === 3) return false;
+  const op = insn.opcode;
+  if (op < 0x40) return (op & 7) < 2 && (op & 0x38) !== 0x38; // ALU E,G except CMP
+  switch (op) {
+    case 0x80: case 0x81: case 0x82: case 0x83: return insn.reg !== 7;
+    case 0x86: case 0x87: return true;
+    case 0xf6: case 0xf7: return insn.reg === 2 || insn.reg === 3;
+    case 0xfe: case 0xff: return insn.reg < 2;
+    case 0x1ab: case 0x1b3: case 0x1bb: case 0x1b0: case 0x1b1: case 0x1c0: case 0x1c1: return true;
+    case 0x1ba: return insn.reg >= 5;
+    case 0x1c7: return insn.reg === 1;
+    default: return false;
+  }
 }
 
 function fetch32(cpu: Cpu, at: number): number {

@@ -29,6 +29,8 @@ export class DecodedInstruction {
   imm = 0;
   /** Second immediate: the selector of a far pointer, or ENTER's nesting level. */
   imm2 = 0;
+  /** Decoded for a 32-bit code segment (the default operand and address size). */
+  code32 = false;
   /** Offset of the following instruction (already wrapped to 16 bits in 16-bit code). */
   nextEip = 0;
 
@@ -38,6 +40,6 @@ export class DecodedInstruction {
     this.opSize32 = other.opSize32; this.addrSize32 = other.addrSize32; this.hasModrm = other.hasModrm;
     this.mod = other.mod; this.reg = other.reg; this.rm = other.rm;
     this.eaBase = other.eaBase; this.eaIndex = other.eaIndex; this.eaScale = other.eaScale; this.eaDisp = other.eaDisp;
-    this.imm = other.imm; this.imm2 = other.imm2; this.nextEip = other.nextEip;
+    this.imm = other.imm; this.imm2 = other.imm2; this.nextEip = other.nextEip; this.code32 = other.code32;
   }
 }

@@ -1,4 +1,7 @@
-/** Handlers for the integer arithmetic, logic, shift, bit-test and BCD instructions. */
+/**
+ * Handlers for the integer arithmetic, logic, shift, bit-test and BCD instructions. LOCK validity
+ * is settled by the decoder (decoder.ts lockAllowed).
+ */
 import type { Cpu } from "./cpu.js";
 import { Flag } from "./constants.js";
 import { alu, AluOp, bcdFlags, decrement, divideAccumulator, doubleShift, increment, multiplyAccumulator, multiplySigned, shiftRotate } from "./alu.js";
@@ -6,12 +9,7 @@ import { effectiveAddress } from "./decoder.js";
 import { Vector } from "./fault.js";
 import { getAF, getCF, LazyOp, materializeFlags, setLazy, writeArithFlags } from "./flags.js";
 import type { DecodedInstruction } from "./instruction.js";
-import { operandBits, readReg, readRm, readRmForUpdate, widthOf, writeReg, writeRm, writeRmAfterUpdate } from "./operands.js";
-import { Prefix } from "./instruction.js";
-
-function lockNeedsMemory(cpu: Cpu, insn: DecodedInstruction): void {
-  if ((insn.prefixes & Prefix.LOCK) !== 0 && insn.mod === 3) cpu.raise(Vector.UD);
-}
+import { operandBits, readReg, readRm, readRmForUpdate, widthOf, writeReg, writeRmAfterUpdate } from "./operands.js";
 
 /** 00..3D: op Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz with op = opcode bits 5:3. */
 export function aluClassic(cpu: Cpu, insn: DecodedInstruction): void {
@@ -19,20 +17,17 @@ export function aluClassic(cpu: Cpu, insn: DecodedInstruction): void {
   const bits = widthOf(insn);
   switch (insn.opcode & 7) {
     case 0: case 1: {
-      if (insn.prefixes & Prefix.LOCK) lockNeedsMemory(cpu, insn);
       if (op === AluOp.CMP) { alu(cpu, op, bits, readRm(cpu, insn, bits), readReg(cpu, insn.reg, bits)); return; }
       const a = readRmForUpdate(cpu, insn, bits);
       writeRmAfterUpdate(cpu, insn, bits, alu(cpu, op, bits, a, readReg(cpu, insn.reg, bits)));
       return;
     }
     case 2: case 3: {
-      if (insn.prefixes & Prefix.LOCK) cpu.raise(Vector.UD);
       const r = alu(cpu, op, bits, readReg(cpu, insn.reg, bits), readRm(cpu, insn, bits));
       if (op !== AluOp.CMP) writeReg(cpu, insn.reg, bits, r);
       return;
     }
     default: {
-      if (insn.prefixes & Prefix.LOCK) cpu.raise(Vector.UD);
       const r = alu(cpu, op, bits, readReg(cpu, 0, bits), insn.imm);
       if (op !== AluOp.CMP) writeReg(cpu, 0, bits, r);
     }
@@ -43,7 +38,6 @@ export function aluClassic(cpu: Cpu, insn: DecodedInstruction): void {
 export function aluGroup1(cpu: Cpu, insn: DecodedInstruction): void {
   const bits = insn.opcode === 0x80 || insn.opcode === 0x82 ? 8 : operandBits(insn);
   const op = insn.reg;
-  if (insn.prefixes & Prefix.LOCK) lockNeedsMemory(cpu, insn);
   if (op === AluOp.CMP) { alu(cpu, op, bits, readRm(cpu, insn, bits), insn.imm); return; }
   const a = readRmForUpdate(cpu, insn, bits);
   writeRmAfterUpdate(cpu, insn, bits, alu(cpu, op, bits, a, insn.imm));
@@ -67,7 +61,6 @@ export function incDecRegister(cpu: Cpu, insn: DecodedInstruction): void {
 /** FE group 4 (INC/DEC Eb) and FF /0 /1. */
 export function incDecRm(cpu: Cpu, insn: DecodedInstruction): void {
   const bits = insn.opcode === 0xfe ? 8 : operandBits(insn);
-  lockNeedsMemory(cpu, insn);
   const v = readRmForUpdate(cpu, insn, bits);
   writeRmAfterUpdate(cpu, insn, bits, insn.reg === 0 ? increment(cpu, bits, v) : decrement(cpu, bits, v));
 }
@@ -80,14 +73,12 @@ export function group3(cpu: Cpu, insn: DecodedInstruction): void {
       alu(cpu, AluOp.AND, bits, readRm(cpu, insn, bits), insn.imm);
       return;
     case 2: {
-      lockNeedsMemory(cpu, insn);
-      const v = readRmForUpdate(cpu, insn, bits);
+          const v = readRmForUpdate(cpu, insn, bits);
       writeRmAfterUpdate(cpu, insn, bits, ~v);
       return;
     }
     case 3: {
-      lockNeedsMemory(cpu, insn);
-      const v = readRmForUpdate(cpu, insn, bits);
+          const v = readRmForUpdate(cpu, insn, bits);
       writeRmAfterUpdate(cpu, insn, bits, alu(cpu, AluOp.SUB, bits, 0, v));
       return;
     }
@@ -199,7 +190,6 @@ export function bitScan(cpu: Cpu, insn: DecodedInstruction): void {
 /** 0F B0/B1 CMPXCHG. The destination is always written, as the locked bus cycle does. */
 export function compareExchange(cpu: Cpu, insn: DecodedInstruction): void {
   const bits = insn.opcode === 0x1b0 ? 8 : operandBits(insn);
-  lockNeedsMemory(cpu, insn);
   const dest = readRmForUpdate(cpu, insn, bits);
   const acc = readReg(cpu, 0, bits);
   alu(cpu, AluOp.CMP, bits, acc, dest);
@@ -214,7 +204,6 @@ export function compareExchange(cpu: Cpu, insn: DecodedInstruction): void {
 /** 0F C0/C1 XADD. */
 export function exchangeAdd(cpu: Cpu, insn: DecodedInstruction): void {
   const bits = insn.opcode === 0x1c0 ? 8 : operandBits(insn);
-  lockNeedsMemory(cpu, insn);
   const dest = readRmForUpdate(cpu, insn, bits);
   const src = readReg(cpu, insn.reg, bits);
   const sum = alu(cpu, AluOp.ADD, bits, dest, src);

@@ -5,7 +5,6 @@ import { effectiveAddress } from "./decoder.js";
 import { Vector } from "./fault.js";
 import { testCondition } from "./flags.js";
 import type { DecodedInstruction } from "./instruction.js";
-import { Prefix } from "./instruction.js";
 import { operandBits, readReg, readRm, readRmForUpdate, widthOf, writeReg, writeRm, writeRmAfterUpdate } from "./operands.js";
 import { loadSegment } from "./segmentation.js";
 
@@ -55,7 +54,7 @@ export function moveFromSegment(cpu: Cpu, insn: DecodedInstruction): void {
 export function moveToSegment(cpu: Cpu, insn: DecodedInstruction): void {
   if (insn.reg === Seg.CS || insn.reg > 5) cpu.raise(Vector.UD);
   loadSegment(cpu, insn.reg, readRm(cpu, insn, 16));
-  if (insn.reg === Seg.SS) cpu.interruptShadow = 2;
+  if (insn.reg === Seg.SS) cpu.interruptShadow = 1;
 }
 
 /** 8D LEA. */
@@ -119,7 +118,7 @@ export function popSegment(cpu: Cpu, insn: DecodedInstruction): void {
   const selector = cpu.peekStack(0, insn.opSize32) & 0xffff;
   loadSegment(cpu, seg, selector);
   cpu.adjustStackPointer(insn.opSize32 ? 4 : 2);
-  if (seg === Seg.SS) cpu.interruptShadow = 2;
+  if (seg === Seg.SS) cpu.interruptShadow = 1;
 }
 
 /** 60 PUSHA/PUSHAD. */
@@ -260,9 +259,4 @@ export function checkBounds(cpu: Cpu, insn: DecodedInstruction): void {
     upper = (cpu.read16(insn.segment, upperAt) << 16) >> 16;
   }
   if (index < lower || index > upper) cpu.raise(Vector.BR);
-}
-
-/** Rejects LOCK on instructions that cannot take it. */
-export function rejectLock(cpu: Cpu, insn: DecodedInstruction): void {
-  if (insn.prefixes & Prefix.LOCK) cpu.raise(Vector.UD);
 }

@@ -19,10 +19,12 @@ export function translateLinear(cpu: Cpu, lin: number, write: boolean, user: boo
     if ((cached & need) === need) return (cached & ~0xfff) | (lin & 0xfff);
   }
   if ((cpu.cr0 & Cr0.PG) === 0) {
-    let entry = (lin & ~0xfff) | Tlb.VALID | Tlb.SUPERVISOR_WRITE | Tlb.USER_READ | Tlb.USER_WRITE | Tlb.DIRTY;
-    if (cpu.mmioPages[page] !== 0) entry |= Tlb.MMIO;
+    const phys = lin & cpu.a20Mask;
+    let entry = (phys & ~0xfff) | Tlb.VALID | Tlb.SUPERVISOR_WRITE | Tlb.USER_READ | Tlb.USER_WRITE | Tlb.DIRTY;
+    if (cpu.mmioPages[phys >>> 12] !== 0) entry |= Tlb.MMIO;
+    if (cpu.codePages[phys >>> 12] !== 0) entry |= Tlb.CODE;
     cpu.fillTlb(page, entry);
-    return lin;
+    return phys;
   }
   return walk(cpu, lin, write, user);
 }
@@ -56,6 +58,7 @@ function walk(cpu: Cpu, lin: number, write: boolean, user: boolean): number {
     dirty = (updated & Pte.D) !== 0;
     global = (pte & Pte.G) !== 0;
   }
+  frame &= cpu.a20Mask;
   let entry = frame | Tlb.VALID;
   const writable = (rights & Pte.RW) !== 0;
   if (writable || (cpu.cr0 & Cr0.WP) === 0) entry |= Tlb.SUPERVISOR_WRITE;
@@ -66,6 +69,7 @@ function walk(cpu: Cpu, lin: number, write: boolean, user: boolean): number {
   if (dirty) entry |= Tlb.DIRTY;
   if (global && (cpu.cr4 & Cr4.PGE) !== 0) entry |= Tlb.GLOBAL;
   if (cpu.mmioPages[frame >>> 12] !== 0) entry |= Tlb.MMIO;
+  if (cpu.codePages[frame >>> 12] !== 0) entry |= Tlb.CODE;
   cpu.fillTlb(lin >>> 12, entry);
   return frame | (lin & 0xfff);
 }

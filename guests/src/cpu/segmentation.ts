@@ -43,8 +43,10 @@ export function loadSegment(cpu: Cpu, seg: number, selector: number): void {
 }
 
 /** After a privilege drop, data segments the new CPL may not use become null (SDM RET/IRET). */
+const DATA_SEGMENTS: readonly number[] = [Seg.ES, Seg.DS, Seg.FS, Seg.GS];
+
 export function nullifyInaccessibleSegments(cpu: Cpu): void {
-  for (const seg of [Seg.ES, Seg.DS, Seg.FS, Seg.GS]) {
+  for (const seg of DATA_SEGMENTS) {
     const attr = cpu.segAttr[seg];
     const dpl = (attr >> 5) & 3;
     const conformingCode = (attr & 0x1c) === 0x1c;

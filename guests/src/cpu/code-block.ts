@@ -1,0 +1,111 @@
+/**
+ * Straight-line runs of decoded instructions, cached by the physical address of their first
+ * byte. A block never leaves its 4 KiB page, ends at the first instruction that can change
+ * control flow or CPU mode (TERMINATES), and is only reused for the same CS base, code size and
+ * start EIP, so the precomputed next-EIPs stay right. Writes to a code page drop the blocks
+ * that may cover the written bytes.
+ */
+import type { Cpu } from "./cpu.js";
+import { Seg } from "./constants.js";
+import { decode } from "./decoder.js";
+import { FAULT_SIGNAL } from "./fault.js";
+import { DecodedInstruction } from "./instruction.js";
+import { TERMINATES } from "./opcode-table.js";
+import { translateLinear } from "./paging.js";
+import { Tlb } from "./cpu.js";
+
+/** Longest block in bytes; invalidation looks this far back from a written byte. */
+export const MAX_BLOCK_BYTES = 64;
+const MAX_BLOCK_INSTRUCTIONS = 32;
+
+export class CodeBlock {
+  readonly instructions: DecodedInstruction[] = [];
+  startEip = 0;
+  csBase = 0;
+  code32 = false;
+  /** Offset of the block's last byte, checked against the CS limit on entry. */
+  lastByteEip = 0;
+  valid = true;
+  /**
+   * Successor links for blocks that end in a near branch or run into the next block: the EIP
+   * each link was made for and the block found there (null: not linked yet).
+   */
+  firstSuccessorEip = -1;
+  firstSuccessor: CodeBlock | null = null;
+  secondSuccessorEip = -1;
+  secondSuccessor: CodeBlock | null = null;
+  /** cpu.codeLinkEpoch when the links were made; older links are ignored. */
+  linkEpoch = -1;
+}
+
+/** Scratch record for instructions that cannot be cached (page-crossing, device memory). */
+export const uncachedInstruction = new DecodedInstruction();
+
+/**
+ * The cached block starting at CS:eip, or null. Establishes the fetch page for `eip`, which may
+ * raise the instruction-fetch #PF (but leaves CS-limit faults to the decoder, which has priority).
+ */
+export function lookupBlock(cpu: Cpu, eip: number): CodeBlock | null {
+  const csBase = cpu.segBase[Seg.CS];
+  const lin = (csBase + eip) | 0;
+  if (lin >>> 12 !== cpu.fetchPage) {
+    if ((eip >>> 0) > (cpu.segLimit[Seg.CS] >>> 0)) return null;
+    const phys = translateLinear(cpu, lin, false, cpu.cpl === 3);
+    if ((cpu.tlb[lin >>> 12] & Tlb.MMIO) !== 0 || cpu.mmioPages[phys >>> 12] !== 0) return null;
+    cpu.fetchPage = lin >>> 12;
+    cpu.fetchPhysBase = phys & ~0xfff;
+  }
+  const phys = cpu.fetchPhysBase | (lin & 0xfff);
+  const page = cpu.decodedCode[phys >>> 12];
+  if (page === undefined) return null;
+  const block = page[phys & 0xfff];
+  if (block === undefined || block.startEip !== eip || block.csBase !== csBase || block.code32 !== cpu.code32) return null;
+  if ((block.lastByteEip >>> 0) > (cpu.segLimit[Seg.CS] >>> 0)) return null;
+  return block;
+}
+
+/**
+ * Decodes a new block at CS:eip. Faults decoding the first instruction are raised (they are that
+ * instruction's faults); later ones just end the block. Returns null when the first instruction
+ * cannot be cached; it is then in `uncachedInstruction`.
+ */
+export function buildBlock(cpu: Cpu, eip: number): CodeBlock | null {
+  const csBase = cpu.segBase[Seg.CS];
+  const lin = (csBase + eip) | 0;
+  decode(cpu, uncachedInstruction);
+  const pageOffset = lin & 0xfff;
+  if (lin >>> 12 !== cpu.fetchPage || pageOffset + uncachedInstruction.length > 0x1000) return null;
+  const phys = cpu.fetchPhysBase | pageOffset;
+  const block = new CodeBlock();
+  block.startEip = eip;
+  block.csBase = csBase;
+  block.code32 = cpu.code32;
+  let record = new DecodedInstruction();
+  record.copyFrom(uncachedInstruction);
+  block.instructions.push(record);
+  let bytes = record.length;
+  const savedEip = cpu.eip;
+  while (TERMINATES[record.opcode] === 0 && block.instructions.length < MAX_BLOCK_INSTRUCTIONS && bytes + 15 <= MAX_BLOCK_BYTES &&
+    pageOffset + bytes + 15 <= 0x1000) {
+    cpu.eip = record.nextEip;
+    const next = new DecodedInstruction();
+    try {
+      decode(cpu, next);
+    } catch (e) {
+      if (e !== FAULT_SIGNAL) throw e;
+      break;
+    }
+    record = next;
+    block.instructions.push(record);
+    bytes += record.length;
+  }
+  cpu.eip = savedEip;
+  cpu.fetchPage = lin >>> 12;
+  cpu.fetchPhysBase = phys & ~0xfff;
+  block.lastByteEip = eip + bytes - 1;
+  const page = cpu.markCodePage(phys >>> 12);
+  const previous = page[phys & 0xfff];
+  if (previous !== undefined) previous.valid = false;
+  page[phys & 0xfff] = block;
+  return block;
+}

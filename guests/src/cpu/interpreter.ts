@@ -1,0 +1,208 @@
+/**
+ * The fetch-decode-execute loop: external interrupts and HLT, the single-step trap, and turning
+ * thrown faults into exception delivery with the double- and triple-fault rules.
+ */
+import type { Cpu } from "./cpu.js";
+import { Flag, Reg } from "./constants.js";
+import { buildBlock, type CodeBlock, lookupBlock, uncachedInstruction } from "./code-block.js";
+import { decode } from "./decoder.js";
+import { FAULT_SIGNAL, isContributory, NO_ERROR_CODE, Vector } from "./fault.js";
+import { DecodedInstruction } from "./instruction.js";
+import { deliverInterrupt, exceptionHasErrorCode, InterruptKind } from "./interrupts.js";
+import { HANDLERS, TERMINATES } from "./opcode-table.js";
+
+/** Executes up to `budget` instructions; returns how many ran (fewer when the CPU halts). */
+export function runInstructions(cpu: Cpu, budget: number): number {
+  let executed = 0;
+  while (executed < budget) {
+    if (cpu.halted && !wakeFromHalt(cpu)) break;
+    try {
+      executed = runBatch(cpu, budget, executed);
+    } catch (e) {
+      if (e !== FAULT_SIGNAL) throw e;
+      cpu.eip = cpu.instructionStart;
+      cpu.regs[Reg.ESP] = cpu.espAtStart;
+      deliverException(cpu, cpu.pendingVector, cpu.pendingErrorCode);
+      executed++;
+    }
+  }
+  return executed;
+}
+
+function runBatch(cpu: Cpu, budget: number, executed: number): number {
+  const handlers = HANDLERS;
+  const regs = cpu.regs;
+  /** The block that just ran, if its exit allows linking to the next one. */
+  let previous: CodeBlock | null = null;
+  while (executed < budget) {
+    if (cpu.interruptShadow !== 0) {
+      cpu.interruptShadow--;
+    } else if (cpu.nmiPending && !cpu.nmiBlocked) {
+      acceptNmi(cpu);
+      previous = null;
+    } else if ((cpu.eflags & Flag.IF) !== 0 && cpu.interruptSource !== null && cpu.interruptSource.hasPending()) {
+      acceptExternalInterrupt(cpu);
+      previous = null;
+    }
+    if (cpu.halted) return executed;
+    const eip = cpu.eip;
+    let block: CodeBlock | null = null;
+    if (previous !== null && previous.linkEpoch === cpu.codeLinkEpoch) {
+      if (previous.firstSuccessorEip === eip) block = previous.firstSuccessor;
+      else if (previous.secondSuccessorEip === eip) block = previous.secondSuccessor;
+      if (block !== null && !block.valid) block = null;
+    }
+    cpu.instructionStart = eip;
+    cpu.espAtStart = regs[Reg.ESP];
+    if ((cpu.eflags & Flag.TF) !== 0) {
+      runSingleStep(cpu);
+      executed++;
+      previous = null;
+      continue;
+    }
+    if (block === null) {
+      block = lookupBlock(cpu, eip);
+      if (block === null) block = buildBlock(cpu, eip);
+      if (block !== null && previous !== null) linkSuccessor(previous, eip, block, cpu.codeLinkEpoch);
+    }
+    if (block === null) {
+      previous = null;
+      const insn = uncachedInstruction;
+      cpu.eip = insn.nextEip;
+      handlers[insn.opcode](cpu, insn);
+      executed++;
+      cpu.instructionsRetired++;
+      continue;
+    }
+    const list: DecodedInstruction[] = block.instructions;
+    const count: number = list.length;
+    const stop = Math.min(count, budget - executed);
+    // Counts are settled per block; a fault part-way leaves them a little short (harmless: they
+    // pace the caller's budget and the time-stamp counter, which stays monotonic).
+    let i = 0;
+    for (;;) {
+      const insn = list[i];
+      cpu.eip = insn.nextEip;
+      handlers[insn.opcode](cpu, insn);
+      if (++i === stop || cpu.eip !== insn.nextEip || !block.valid) break;
+      cpu.instructionStart = insn.nextEip;
+      cpu.espAtStart = regs[Reg.ESP];
+    }
+    executed += i;
+    cpu.instructionsRetired += i;
+    // The next block may be linked unless the last instruction could change CS or the mode.
+    previous = block.valid && TERMINATES[list[i - 1].opcode] !== 2 ? block : null;
+  }
+  return executed;
+}
+
+/** Remembers `next` as the block found at `eip` after `block` (two slots, the newer replacing). */
+function linkSuccessor(block: CodeBlock, eip: number, next: CodeBlock, epoch: number): void {
+  if (block.linkEpoch !== epoch) {
+    block.linkEpoch = epoch;
+    block.firstSuccessor = null;
+    block.firstSuccessorEip = -1;
+    block.secondSuccessor = null;
+    block.secondSuccessorEip = -1;
+  }
+  if (block.firstSuccessor === null || block.firstSuccessorEip === eip) {
+    block.firstSuccessorEip = eip;
+    block.firstSuccessor = next;
+  } else {
+    block.secondSuccessorEip = eip;
+    block.secondSuccessor = next;
+  }
+}
+
+/** One instruction with EFLAGS.TF set: decoded afresh, then the single-step #DB trap. */
+function runSingleStep(cpu: Cpu): void {
+  const insn = singleStepInstruction;
+  decode(cpu, insn);
+  cpu.eip = insn.nextEip;
+  HANDLERS[insn.opcode](cpu, insn);
+  cpu.instructionsRetired++;
+  cpu.dr[6] |= 0x4000;
+  cpu.instructionStart = cpu.eip;
+  cpu.espAtStart = cpu.regs[Reg.ESP];
+  deliverInterrupt(cpu, Vector.DB, NO_ERROR_CODE, InterruptKind.EXCEPTION, cpu.eip);
+}
+const singleStepInstruction = new DecodedInstruction();
+
+function acceptExternalInterrupt(cpu: Cpu): void {
+  const source = cpu.interruptSource!;
+  cpu.halted = false;
+  cpu.instructionStart = cpu.eip;
+  cpu.espAtStart = cpu.regs[Reg.ESP];
+  const vector = source.acknowledge() & 0xff;
+  deliverInterrupt(cpu, vector, NO_ERROR_CODE, InterruptKind.EXTERNAL, cpu.eip);
+}
+
+function acceptNmi(cpu: Cpu): void {
+  cpu.halted = false;
+  cpu.nmiPending = false;
+  cpu.nmiBlocked = true;
+  cpu.instructionStart = cpu.eip;
+  cpu.espAtStart = cpu.regs[Reg.ESP];
+  deliverInterrupt(cpu, Vector.NMI, NO_ERROR_CODE, InterruptKind.EXTERNAL, cpu.eip);
+}
+
+function wakeFromHalt(cpu: Cpu): boolean {
+  if (cpu.nmiPending && !cpu.nmiBlocked) {
+    cpu.halted = false;
+    return true;
+  }
+  if ((cpu.eflags & Flag.IF) === 0 || cpu.interruptSource === null || !cpu.interruptSource.hasPending()) return false;
+  cpu.halted = false;
+  return true;
+}
+
+/**
+ * Delivers an exception raised by an instruction. A fault while delivering becomes #DF when the
+ * pair is contributory/contributory or page-fault/(contributory or page fault), otherwise the
+ * second exception is delivered instead; a fault while delivering #DF shuts the processor down.
+ */
+function deliverException(cpu: Cpu, vector: number, errorCode: number): void {
+  let first = vector;
+  let code = exceptionHasErrorCode(vector) ? errorCode : NO_ERROR_CODE;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      deliverInterrupt(cpu, first, code, InterruptKind.EXCEPTION, cpu.eip);
+      return;
+    } catch (e) {
+      if (e !== FAULT_SIGNAL) throw e;
+    }
+    const second = cpu.pendingVector;
+    if (first === Vector.DF) break;
+    const escalate = (isContributory(first) && isContributory(second)) ||
+      (first === Vector.PF && (isContributory(second) || second === Vector.PF));
+    if (escalate) {
+      first = Vector.DF;
+      code = 0;
+    } else {
+      first = second;
+      code = exceptionHasErrorCode(second) ? cpu.pendingErrorCode : NO_ERROR_CODE;
+    }
+  }
+  tripleFault(cpu);
+}
+
+function tripleFault(cpu: Cpu): void {
+  cpu.reset();
+  if (cpu.onTripleFault !== null) cpu.onTripleFault();
+}
+
+/**
+ * Executes one instruction and reports a fault instead of delivering it: returns the vector,
+ * with EIP/ESP back at the faulting instruction, or -1. For tests and debugging tools.
+ */
+export function stepOrFault(cpu: Cpu): number {
+  try {
+    runBatch(cpu, 1, 0);
+    return -1;
+  } catch (e) {
+    if (e !== FAULT_SIGNAL) throw e;
+    cpu.eip = cpu.instructionStart;
+    cpu.regs[Reg.ESP] = cpu.espAtStart;
+    return cpu.pendingVector;
+  }
+}

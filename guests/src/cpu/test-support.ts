@@ -1,0 +1,84 @@
+/**
+ * Helpers shared by the CPU's vitest files: a CPU in flat 32-bit protected mode or real mode
+ * over plain RAM, and nasm-assembled snippets cached under guests/.cache.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RamOnlyBus } from "./bus.js";
+import { Cpu } from "./cpu.js";
+import { Cr0, Seg } from "./constants.js";
+
+export const GUESTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const CACHE_DIR = join(GUESTS_DIR, ".cache", "cpu-tests");
+
+const FLAT_CODE = 0xc09b;
+const FLAT_DATA = 0xc093;
+
+/** Where createFlatCpu puts its GDT: null, 0x08 flat code, 0x10 flat data. */
+export const FLAT_GDT = 0x600;
+
+/** A CPU in 32-bit flat protected mode at CPL 0 with a three-entry GDT at FLAT_GDT. */
+export function createFlatCpu(ramBytes = 4 << 20): Cpu {
+  const cpu = new Cpu(new RamOnlyBus(ramBytes));
+  const gdt = new DataView(cpu.bus.ram, FLAT_GDT, 24);
+  gdt.setUint32(8, 0x0000ffff, true);
+  gdt.setUint32(12, 0x00cf9b00, true);
+  gdt.setUint32(16, 0x0000ffff, true);
+  gdt.setUint32(20, 0x00cf9300, true);
+  cpu.gdtrBase = FLAT_GDT;
+  cpu.gdtrLimit = 23;
+  cpu.cr0 |= Cr0.PE;
+  for (let s = 0; s < 6; s++) cpu.setSegmentCache(s, s === Seg.CS ? 8 : 16, 0, -1, s === Seg.CS ? FLAT_CODE : FLAT_DATA);
+  cpu.eflags = 0x2;
+  return cpu;
+}
+
+export function requireTool(tool: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Assembles nasm source into a flat binary (cached by content hash). */
+export function assemble(source: string): Uint8Array {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const hash = createHash("sha256").update(source).update(includesFingerprint()).digest("hex").slice(0, 16);
+  const output = join(CACHE_DIR, `${hash}.bin`);
+  if (!existsSync(output)) {
+    const input = join(CACHE_DIR, `${hash}.asm`);
+    writeFileSync(input, source);
+    execFileSync("nasm", ["-f", "bin", "-I", join(GUESTS_DIR, "test-programs") + "/", "-o", output, input], { stdio: "pipe" });
+  }
+  return new Uint8Array(readFileSync(output));
+}
+
+/** Assembles a nasm file from guests/test-programs. */
+export function assembleProgram(name: string): Uint8Array {
+  return assemble(readFileSync(join(GUESTS_DIR, "test-programs", name), "utf8"));
+}
+
+/** Copies bytes into RAM the way a device would (dropping cached decodes of that range). */
+export function loadBytes(cpu: Cpu, address: number, bytes: Uint8Array): void {
+  cpu.ram8.set(bytes, address);
+  cpu.invalidateCode(address, bytes.length);
+}
+
+/** Runs 32-bit code placed at `address` until EIP reaches its end (or `limit` instructions). */
+export function runFlat(cpu: Cpu, address: number, code: Uint8Array, run: (cpu: Cpu, n: number) => number, limit = 100000): void {
+  loadBytes(cpu, address, code);
+  cpu.eip = address;
+  const end = address + code.length;
+  for (let i = 0; i < limit && cpu.eip !== end; i++) run(cpu, 1);
+}
+
+/** Include files change what a program assembles to, so they are part of the cache key. */
+function includesFingerprint(): string {
+  const path = join(GUESTS_DIR, "test-programs", "pm.inc");
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
