@@ -62,3 +62,5 @@ export * from "./storage/storage-settings.js";
 export * from "./storage/storage-views.js";
 export * from "./storage/storage-stack.js";
 export * from "./storage/module-adapters.js";
+export * from "./guest/vmx-file.js";
+export * from "./guest/vm-config.js";
