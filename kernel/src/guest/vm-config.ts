@@ -1,3 +1,4 @@
+import { parseMac } from "../net/packets/mac-address.js";
 import { parseVmx, type VmxEntry } from "./vmx-file.js";
 
 export type NicVirtualDevice = "e1000";
@@ -101,12 +102,12 @@ export function parseVmConfig(text: string, options: { baseDir?: string } = {}):
     let mac: Uint8Array | undefined;
     if (addressType === "static") {
       const text = get(`${prefix}.address`);
-      mac = text === undefined ? undefined : parseMac(text);
+      mac = text === undefined ? undefined : macOrUndefined(text);
       if (!mac) problems.push(`${prefix}.address = "${text ?? ""}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
       else if (mac[0]! & 1) problems.push(`${prefix}.address ${text} is a multicast address`);
     } else if (addressType === "generated" || addressType === "vpx") {
       const text = get(`${prefix}.generatedAddress`);
-      mac = text ? parseMac(text) : generatedMac(displayName, index);
+      mac = (text && macOrUndefined(text)) || generatedMac(displayName, index);
     } else {
       problems.push(`${prefix}.addressType = "${addressType}" must be static or generated`);
     }
@@ -143,10 +144,12 @@ export function parseVmConfig(text: string, options: { baseDir?: string } = {}):
   return { displayName, guestOS: get("guestOS") ?? "debian10", memoryBytes: memoryMb * 1024 * 1024, numVcpus, nics, serials, boot, raw };
 }
 
-export function parseMac(text: string): Uint8Array | undefined {
-  const parts = text.trim().split(/[:-]/);
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) return undefined;
-  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+function macOrUndefined(text: string): Uint8Array | undefined {
+  try {
+    return parseMac(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
