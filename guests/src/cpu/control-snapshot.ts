@@ -17,6 +17,7 @@ export class ControlSnapshot {
   private cpl = 0;
 
   save(cpu: Cpu): void {
+    cpu.taskSwitchCommitted = false;
     this.sel.set(cpu.segSel);
     this.base.set(cpu.segBase);
     this.limit.set(cpu.segLimit);
@@ -27,7 +28,9 @@ export class ControlSnapshot {
     this.cpl = cpu.cpl;
   }
 
+  /** Rolls back, unless a task switch got past its commit point (its faults belong to the new task). */
   restore(cpu: Cpu): void {
+    if (cpu.taskSwitchCommitted) return;
     cpu.eflags = this.eflags;
     cpu.setCpl(this.cpl);
     for (let s = 0; s < 8; s++) cpu.setSegmentCache(s, this.sel[s], this.base[s], this.limit[s], this.attr[s]);

@@ -4,6 +4,7 @@
  */
 import type { Cpu } from "./cpu.js";
 import { materializeFlags } from "./flags.js";
+import { refreshBreakpoints } from "./debug-registers.js";
 
 export const CPU_STATE_VERSION = 1;
 
@@ -111,6 +112,7 @@ export function restoreCpuState(cpu: Cpu, state: CpuState): void {
   cpu.idtrBase = state.idtr.base;
   cpu.idtrLimit = state.idtr.limit;
   cpu.dr.set(state.debugRegisters);
+  refreshBreakpoints(cpu);
   cpu.setCpl(state.cpl);
   cpu.sysenterCs = state.msrs.sysenterCs;
   cpu.sysenterEsp = state.msrs.sysenterEsp;

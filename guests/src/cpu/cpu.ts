@@ -7,6 +7,7 @@ import { Cr0, EFLAGS_FIXED_ONE, Flag, Reg, Seg } from "./constants.js";
 import { FAULT_SIGNAL, NO_ERROR_CODE, Vector } from "./fault.js";
 import { LazyOp } from "./flags.js";
 import { translateLinear } from "./paging.js";
+import { noteDataAccess, refreshBreakpoints } from "./debug-registers.js";
 import { FpuState } from "./fpu-state.js";
 import { type CpuState, restoreCpuState, saveCpuState } from "./cpu-snapshot.js";
 import type { CodeBlock } from "./code-block.js";
@@ -57,6 +58,12 @@ export class Cpu {
   cr3 = 0;
   cr4 = 0;
   readonly dr = new Int32Array(8);
+  /** Some DR7 breakpoint is enabled (the interpreter then steps one instruction at a time). */
+  breakpointsActive = false;
+  /** Some data breakpoint is enabled (Cpu.linear then records hits). */
+  dataBreakpointsActive = false;
+  /** B0–B3 of data breakpoints hit by the current instruction. */
+  pendingDataBreakpoints = 0;
   cpl = 0;
   /** CS.D: default operand and address size is 32 bits. */
   code32 = false;
@@ -80,7 +87,8 @@ export class Cpu {
   interruptShadow = 0;
   /** EIP at the start of the current instruction: faults restart from here. */
   instructionStart = 0;
-  espAtStart = 0;
+  /** Set once a task switch has committed to the new task (see ControlSnapshot.restore). */
+  taskSwitchCommitted = false;
   pendingVector = 0;
   pendingErrorCode = NO_ERROR_CODE;
   interruptSource: InterruptSource | null = null;
@@ -144,6 +152,7 @@ export class Cpu {
     this.dr.fill(0);
     this.dr[6] = 0xffff0ff0 | 0;
     this.dr[7] = 0x400;
+    refreshBreakpoints(this);
     this.sysenterCs = 0; this.sysenterEsp = 0; this.sysenterEip = 0;
     this.fpu.reset();
     this.halted = false;
@@ -239,6 +248,7 @@ export class Cpu {
     if ((this.eflags & Flag.AC) !== 0 && (offset & (size - 1)) !== 0 && size <= 8 && this.cpl === 3 && (this.cr0 & Cr0.AM) !== 0) {
       this.raise(Vector.AC, 0);
     }
+    if (this.dataBreakpointsActive) noteDataAccess(this, (this.segBase[seg] + offset) | 0, size, write);
     if ((ok & SegOk.EXPAND_DOWN) === 0) {
       if (last > this.segLimit[seg] >>> 0) this.segmentFault(seg);
     } else {

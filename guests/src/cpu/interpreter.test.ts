@@ -5,6 +5,7 @@ import { Flag, Seg } from "./constants.js";
 import { runInstructions, stepOrFault } from "./interpreter.js";
 import { createFlatCpu, loadBytes } from "./test-support.js";
 import { Vector } from "./fault.js";
+import { refreshBreakpoints } from "./debug-registers.js";
 
 class OneShotSource implements InterruptSource {
   pending = false;
@@ -144,5 +145,72 @@ describe("self-modifying code inside one block", () => {
     cpu.write8(0, 0x100a, 0x07);
     runInstructions(cpu, 100);
     expect(cpu.regs[0]).toBe(7);
+  });
+});
+
+describe("precise stack faults", () => {
+  it("POP to a faulting destination and PUSHAD past the stack limit leave ESP unchanged", () => {
+    const cpu = createFlatCpu();
+    cpu.setSegmentCache(Seg.ES, 0x10, 0, 0xfff, 0x4093);
+    cpu.regs[4] = 0x8000;
+    // pop dword [es:0x5000]
+    loadBytes(cpu, 0x1000, Uint8Array.from([0x26, 0x8f, 0x05, 0x00, 0x50, 0x00, 0x00]));
+    cpu.eip = 0x1000;
+    expect(stepOrFault(cpu)).toBe(Vector.GP);
+    expect(cpu.regs[4]).toBe(0x8000);
+    // pushad with SS limited so the fourth push faults
+    cpu.setSegmentCache(Seg.SS, 0x10, 0, 0xfff, 0x4093);
+    cpu.regs[4] = 0x100c;
+    loadBytes(cpu, 0x1010, Uint8Array.from([0x60]));
+    cpu.eip = 0x1010;
+    expect(stepOrFault(cpu)).toBe(Vector.SS);
+    expect(cpu.regs[4]).toBe(0x100c);
+    expect(cpu.eip).toBe(0x1010);
+  });
+});
+
+describe("bulk REP MOVS/STOS", () => {
+  it("copies and fills across pages like the element loop, including overlap", () => {
+    const cpu = createFlatCpu();
+    for (let i = 0; i < 0x3000; i++) cpu.ram8[0x10000 + i] = (i * 7) & 0xff;
+    // rep movsd (ESI=0x10004, EDI=0x20ffc, ECX=0x800) ; rep stosb (EDI=0x30ffe, ECX=5, AL=0xab)
+    // ; overlapping rep movsb forward (ESI=0x40000, EDI=0x40001, ECX=8)
+    loadBytes(cpu, 0x1000, Uint8Array.from([
+      0xbe, 0x04, 0x00, 0x01, 0x00, 0xbf, 0xfc, 0x0f, 0x02, 0x00, 0xb9, 0x00, 0x08, 0x00, 0x00, 0xf3, 0xa5,
+      0xbf, 0xfe, 0x0f, 0x03, 0x00, 0xb9, 0x05, 0x00, 0x00, 0x00, 0xb0, 0xab, 0xf3, 0xaa,
+      0xbe, 0x00, 0x00, 0x04, 0x00, 0xbf, 0x01, 0x00, 0x04, 0x00, 0xb9, 0x08, 0x00, 0x00, 0x00, 0xf3, 0xa4, 0xf4,
+    ]));
+    cpu.ram8[0x40000] = 0x5a;
+    cpu.eip = 0x1000;
+    runInstructions(cpu, 100);
+    for (let i = 0; i < 0x2000; i++) expect(cpu.ram8[0x20ffc + i]).toBe(((i + 4) * 7) & 0xff);
+    expect(Array.from(cpu.ram8.subarray(0x30ffe, 0x31004))).toEqual([0xab, 0xab, 0xab, 0xab, 0xab, 0]);
+    expect(Array.from(cpu.ram8.subarray(0x40000, 0x4000a))).toEqual([0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0]);
+    expect(cpu.regs[1]).toBe(0);
+    expect(cpu.regs[7]).toBe(0x40009);
+  });
+});
+
+describe("debug registers", () => {
+  it("traps after a write that hits a data breakpoint and faults on an instruction breakpoint", () => {
+    const cpu = cpuWithIdt(0x9000);
+    // mov [0x20004], eax ; nop ; nop
+    loadBytes(cpu, 0x1000, Uint8Array.from([0xa3, 0x04, 0x00, 0x02, 0x00, 0x90, 0x90]));
+    cpu.dr[0] = 0x20004;
+    cpu.dr[1] = 0x1006;
+    // DR0: write, 4 bytes (R/W0=01, LEN0=11); DR1: execute (R/W1=00, LEN1=00); L0 | L1
+    cpu.dr[7] = 0x400 | 0x1 | 0x4 | (0x1 << 16) | (0x3 << 18);
+    refreshBreakpoints(cpu);
+    cpu.eip = 0x1000;
+    runInstructions(cpu, 1); // the store, then the #DB trap into the handler
+    expect(cpu.eip).toBe(0x9000);
+    expect(cpu.dr[6] & 0xf).toBe(0x1);
+    expect(cpu.read32(Seg.SS, cpu.regs[4])).toBe(0x1005);
+    runInstructions(cpu, 2); // IRET, then the NOP at 0x1005
+    expect(cpu.eip).toBe(0x1006);
+    runInstructions(cpu, 1); // instruction breakpoint at 0x1006: a fault before it runs
+    expect(cpu.eip).toBe(0x9000);
+    expect(cpu.dr[6] & 0xf).toBe(0x2);
+    expect(cpu.read32(Seg.SS, cpu.regs[4])).toBe(0x1006);
   });
 });

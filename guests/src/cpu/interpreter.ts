@@ -3,7 +3,8 @@
  * thrown faults into exception delivery with the double- and triple-fault rules.
  */
 import type { Cpu } from "./cpu.js";
-import { Flag, Reg } from "./constants.js";
+import { Flag, Reg, Seg } from "./constants.js";
+import { instructionBreakpointHits } from "./debug-registers.js";
 import { buildBlock, type CodeBlock, lookupBlock, uncachedInstruction } from "./code-block.js";
 import { decode } from "./decoder.js";
 import { FAULT_SIGNAL, isContributory, NO_ERROR_CODE, Vector } from "./fault.js";
@@ -21,7 +22,6 @@ export function runInstructions(cpu: Cpu, budget: number): number {
     } catch (e) {
       if (e !== FAULT_SIGNAL) throw e;
       cpu.eip = cpu.instructionStart;
-      cpu.regs[Reg.ESP] = cpu.espAtStart;
       deliverException(cpu, cpu.pendingVector, cpu.pendingErrorCode);
       executed++;
     }
@@ -53,8 +53,7 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
       if (block !== null && !block.valid) block = null;
     }
     cpu.instructionStart = eip;
-    cpu.espAtStart = regs[Reg.ESP];
-    if ((cpu.eflags & Flag.TF) !== 0) {
+    if ((cpu.eflags & Flag.TF) !== 0 || cpu.breakpointsActive) {
       runSingleStep(cpu);
       executed++;
       previous = null;
@@ -86,8 +85,7 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
       handlers[insn.opcode](cpu, insn);
       if (++i === stop || cpu.eip !== insn.nextEip || !block.valid) break;
       cpu.instructionStart = insn.nextEip;
-      cpu.espAtStart = regs[Reg.ESP];
-    }
+      }
     executed += i;
     cpu.instructionsRetired += i;
     // The next block may be linked unless the last instruction could change CS or the mode.
@@ -117,13 +115,27 @@ function linkSuccessor(block: CodeBlock, eip: number, next: CodeBlock, epoch: nu
 /** One instruction with EFLAGS.TF set: decoded afresh, then the single-step #DB trap. */
 function runSingleStep(cpu: Cpu): void {
   const insn = singleStepInstruction;
+  if (cpu.breakpointsActive) {
+    if ((cpu.eflags & Flag.RF) !== 0) {
+      cpu.eflags &= ~Flag.RF; // the instruction the debugger resumed at runs once unchecked
+    } else {
+      const hits = instructionBreakpointHits(cpu, (cpu.segBase[Seg.CS] + cpu.eip) | 0);
+      if (hits !== 0) {
+        cpu.dr[6] = (cpu.dr[6] & ~0xf) | hits;
+        cpu.raise(Vector.DB);
+      }
+    }
+  }
+  const singleStep = (cpu.eflags & Flag.TF) !== 0;
+  cpu.pendingDataBreakpoints = 0;
   decode(cpu, insn);
   cpu.eip = insn.nextEip;
   HANDLERS[insn.opcode](cpu, insn);
   cpu.instructionsRetired++;
-  cpu.dr[6] |= 0x4000;
+  const dataHits = cpu.pendingDataBreakpoints;
+  if (!singleStep && dataHits === 0) return;
+  cpu.dr[6] = (cpu.dr[6] & ~0xf) | dataHits | (singleStep ? 0x4000 : 0);
   cpu.instructionStart = cpu.eip;
-  cpu.espAtStart = cpu.regs[Reg.ESP];
   deliverInterrupt(cpu, Vector.DB, NO_ERROR_CODE, InterruptKind.EXCEPTION, cpu.eip);
 }
 const singleStepInstruction = new DecodedInstruction();
@@ -132,7 +144,6 @@ function acceptExternalInterrupt(cpu: Cpu): void {
   const source = cpu.interruptSource!;
   cpu.halted = false;
   cpu.instructionStart = cpu.eip;
-  cpu.espAtStart = cpu.regs[Reg.ESP];
   const vector = source.acknowledge() & 0xff;
   deliverInterrupt(cpu, vector, NO_ERROR_CODE, InterruptKind.EXTERNAL, cpu.eip);
 }
@@ -142,7 +153,6 @@ function acceptNmi(cpu: Cpu): void {
   cpu.nmiPending = false;
   cpu.nmiBlocked = true;
   cpu.instructionStart = cpu.eip;
-  cpu.espAtStart = cpu.regs[Reg.ESP];
   deliverInterrupt(cpu, Vector.NMI, NO_ERROR_CODE, InterruptKind.EXTERNAL, cpu.eip);
 }
 
@@ -202,7 +212,6 @@ export function stepOrFault(cpu: Cpu): number {
   } catch (e) {
     if (e !== FAULT_SIGNAL) throw e;
     cpu.eip = cpu.instructionStart;
-    cpu.regs[Reg.ESP] = cpu.espAtStart;
     return cpu.pendingVector;
   }
 }

@@ -14,6 +14,15 @@ import { operandBits, readReg, readRm, readRmForUpdate, widthOf, writeReg, write
 /** 00..3D: op Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz with op = opcode bits 5:3. */
 export function aluClassic(cpu: Cpu, insn: DecodedInstruction): void {
   const op = (insn.opcode >> 3) & 7;
+  if (insn.opSize32 && insn.mod === 3 && (insn.opcode & 5) === 1) {
+    // Register-to-register 32-bit forms (01/03 column): no memory, no width dispatch.
+    const regs = cpu.regs;
+    const dest = insn.opcode & 2 ? insn.reg : insn.rm;
+    const src = insn.opcode & 2 ? insn.rm : insn.reg;
+    const r = alu(cpu, op, 32, regs[dest], regs[src]);
+    if (op !== AluOp.CMP) regs[dest] = r;
+    return;
+  }
   const bits = widthOf(insn);
   switch (insn.opcode & 7) {
     case 0: case 1: {

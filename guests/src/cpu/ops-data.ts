@@ -10,6 +10,19 @@ import { loadSegment } from "./segmentation.js";
 
 /** 88..8B MOV E,G / G,E. */
 export function moveRegisterForms(cpu: Cpu, insn: DecodedInstruction): void {
+  if (insn.opSize32) {
+    // The 32-bit forms dominate compiled code: no width dispatch.
+    const regs = cpu.regs;
+    if (insn.opcode === 0x8b) {
+      regs[insn.reg] = insn.mod === 3 ? regs[insn.rm] : cpu.read32(insn.segment, effectiveAddress(cpu, insn));
+      return;
+    }
+    if (insn.opcode === 0x89) {
+      if (insn.mod === 3) regs[insn.rm] = regs[insn.reg];
+      else cpu.write32(insn.segment, effectiveAddress(cpu, insn), regs[insn.reg]);
+      return;
+    }
+  }
   const bits = widthOf(insn);
   if (insn.opcode < 0x8a) writeRm(cpu, insn, bits, readReg(cpu, insn.reg, bits));
   else writeReg(cpu, insn.reg, bits, readRm(cpu, insn, bits));
@@ -102,8 +115,14 @@ export function pushImmediate(cpu: Cpu, insn: DecodedInstruction): void {
 /** 8F /0 POP Ev: the address is computed with the already-incremented ESP. */
 export function popRm(cpu: Cpu, insn: DecodedInstruction): void {
   if (insn.reg !== 0) cpu.raise(Vector.UD);
+  const savedEsp = cpu.regs[Reg.ESP];
   const v = cpu.popOperand(insn.opSize32);
-  writeRm(cpu, insn, operandBits(insn), v);
+  try {
+    writeRm(cpu, insn, operandBits(insn), v);
+  } catch (e) {
+    cpu.regs[Reg.ESP] = savedEsp; // a fault restarts the POP with the stack untouched
+    throw e;
+  }
 }
 
 /** 06/0E/16/1E, 0F A0/A8: PUSH Sreg (a 32-bit push writes the selector zero-extended). */
@@ -126,7 +145,12 @@ export function pushAll(cpu: Cpu, insn: DecodedInstruction): void {
   const size32 = insn.opSize32;
   const regs = cpu.regs;
   const originalSp = regs[Reg.ESP];
-  for (let r = 0; r < 8; r++) cpu.pushOperand(r === Reg.ESP ? originalSp : regs[r], size32);
+  try {
+    for (let r = 0; r < 8; r++) cpu.pushOperand(r === Reg.ESP ? originalSp : regs[r], size32);
+  } catch (e) {
+    regs[Reg.ESP] = originalSp; // a fault part-way restarts PUSHA with ESP as it was
+    throw e;
+  }
 }
 
 /** 61 POPA/POPAD (the stored SP is skipped). */
@@ -212,6 +236,17 @@ export function enterFrame(cpu: Cpu, insn: DecodedInstruction): void {
   const level = insn.imm2 & 31;
   const regs = cpu.regs;
   const stackMask = cpu.stack32 ? -1 : 0xffff;
+  const savedEsp = regs[Reg.ESP];
+  try {
+    enterPushes(cpu, insn, size32, step, level, stackMask);
+  } catch (e) {
+    regs[Reg.ESP] = savedEsp; // a fault part-way restarts ENTER with ESP as it was
+    throw e;
+  }
+}
+
+function enterPushes(cpu: Cpu, insn: DecodedInstruction, size32: boolean, step: number, level: number, stackMask: number): void {
+  const regs = cpu.regs;
   cpu.pushOperand(regs[Reg.EBP], size32);
   const frameTemp = regs[Reg.ESP] & stackMask;
   if (level > 0) {

@@ -4,6 +4,7 @@
  * same instruction, which lets interrupts in between.
  */
 import type { Cpu } from "./cpu.js";
+import { SegOk, Tlb } from "./cpu.js";
 import { Flag, Reg, Seg } from "./constants.js";
 import { alu, AluOp } from "./alu.js";
 import type { DecodedInstruction } from "./instruction.js";
@@ -47,8 +48,15 @@ export function stringMove(cpu: Cpu, insn: DecodedInstruction): void {
   if ((op === 0x6c || op === 0x6e)) checkIoPermission(cpu, regs[Reg.EDX] & 0xffff, size);
   let remaining = repeat ? regs[Reg.ECX] & mask : 1;
   if (remaining === 0) return;
+  // Bulk attempts interleave with single elements: an element refills a missing TLB entry.
+  let bulkTries = repeat && addr32 && step > 0 && (op === 0xa4 || op === 0xaa) ? 4 : 0;
   let budget = BATCH;
   while (remaining !== 0 && budget-- > 0) {
+    if (bulkTries !== 0) {
+      bulkTries--;
+      remaining = bulkForward(cpu, op === 0xa4, size, sourceSeg, remaining >>> 0);
+      if (remaining === 0) break;
+    }
     switch (op) {
       case 0xa4: // MOVS
         writeSized(cpu, Seg.ES, regs[Reg.EDI] & mask, size, readSized(cpu, sourceSeg, regs[Reg.ESI] & mask, size));
@@ -83,6 +91,67 @@ export function stringMove(cpu: Cpu, insn: DecodedInstruction): void {
     if (repeat) regs[Reg.ECX] = addr32 ? remaining : (regs[Reg.ECX] & ~0xffff) | remaining;
   }
   if (repeat && remaining !== 0) cpu.eip = cpu.instructionStart;
+}
+
+/**
+ * REP MOVS / REP STOS going upwards with 32-bit addressing, done a page at a time on the RAM
+ * arrays. Every chunk is checked (segment limits, page rights, dirty bits) exactly like the
+ * element-wise path and committed before the next, so faults stay precise; anything unusual
+ * (device memory, cached code, overlapping copies) is left to the element loop. Returns the
+ * count still to do.
+ */
+function bulkForward(cpu: Cpu, move: boolean, size: number, sourceSeg: number, count: number): number {
+  const regs = cpu.regs;
+  const ram8 = cpu.ram8;
+  // Alignment checks and data breakpoints are per element.
+  if ((cpu.eflags & Flag.AC) !== 0 || cpu.dataBreakpointsActive) return count;
+  for (let rounds = 0; rounds < 64 && count !== 0; rounds++) {
+    const di = regs[Reg.EDI] >>> 0;
+    const si = regs[Reg.ESI] >>> 0;
+    const destLinear = (cpu.segBase[Seg.ES] + di) | 0;
+    let chunk = Math.min(count, Math.floor((0x1000 - (destLinear & 0xfff)) / size));
+    let sourceLinear = 0;
+    if (move) {
+      sourceLinear = (cpu.segBase[sourceSeg] + si) | 0;
+      chunk = Math.min(chunk, Math.floor((0x1000 - (sourceLinear & 0xfff)) / size));
+    }
+    if (chunk < 2) return count;
+    const bytes = chunk * size;
+    if (di + bytes - 1 > 0xffffffff || (move && si + bytes - 1 > 0xffffffff)) return count;
+    // Segment checks for the whole chunk (these raise exactly what the first bad element would not
+    // necessarily raise, so bail out to the precise loop instead when they would fail).
+    if (!withinSegment(cpu, Seg.ES, di, bytes, true) || (move && !withinSegment(cpu, sourceSeg, si, bytes, false))) return count;
+    const destTlb = cpu.tlb[destLinear >>> 12];
+    const writeNeed = cpu.writeNeed;
+    if ((destTlb & (writeNeed | Tlb.MMIO | Tlb.CODE)) !== writeNeed) return count;
+    const destPhys = (destTlb & ~0xfff) | (destLinear & 0xfff);
+    if (move) {
+      const sourceTlb = cpu.tlb[sourceLinear >>> 12];
+      const readNeed = cpu.readNeed;
+      if ((sourceTlb & (readNeed | Tlb.MMIO)) !== readNeed) return count;
+      const sourcePhys = (sourceTlb & ~0xfff) | (sourceLinear & 0xfff);
+      // Element-wise forward copying equals memmove unless the destination overlaps ahead of the source.
+      if (destPhys > sourcePhys && destPhys < sourcePhys + bytes) return count;
+      ram8.copyWithin(destPhys, sourcePhys, sourcePhys + bytes);
+      regs[Reg.ESI] = (si + bytes) | 0;
+    } else {
+      const value = regs[0];
+      if (size === 1) ram8.fill(value & 0xff, destPhys, destPhys + bytes);
+      else if (size === 4 && (destPhys & 3) === 0) cpu.ram32.fill(value, destPhys >>> 2, (destPhys + bytes) >>> 2);
+      else if (size === 2 && (destPhys & 1) === 0) cpu.ram16.fill(value & 0xffff, destPhys >>> 1, (destPhys + bytes) >>> 1);
+      else return count;
+    }
+    regs[Reg.EDI] = (di + bytes) | 0;
+    count -= chunk;
+    regs[Reg.ECX] = count | 0;
+  }
+  return count;
+}
+
+function withinSegment(cpu: Cpu, seg: number, offset: number, bytes: number, write: boolean): boolean {
+  const ok = cpu.segAccessOk[seg];
+  if ((ok & (write ? SegOk.WRITE : SegOk.READ)) === 0 || (ok & SegOk.EXPAND_DOWN) !== 0) return false;
+  return offset + bytes - 1 <= cpu.segLimit[seg] >>> 0;
 }
 
 /** CMPS and SCAS, with REPE/REPNE termination on ZF. */

@@ -6,6 +6,7 @@
 import type { Cpu } from "./cpu.js";
 import { Cr0, Cr4, Flag, Msr, Reg, Seg } from "./constants.js";
 import { cpuid } from "./cpuid.js";
+import { refreshBreakpoints } from "./debug-registers.js";
 import { effectiveAddress } from "./decoder.js";
 import { Descriptor, fetchDescriptor, fetchDescriptorOrFault } from "./descriptors.js";
 import { farCall, farJump, farReturn, interruptReturn, writeFlagsForReturn } from "./far-transfer.js";
@@ -214,6 +215,7 @@ function writeDebugRegister(cpu: Cpu, n: number, value: number): void {
   if (n === 6) value = (value & 0xe00f) | (0xffff0ff0 | 0);
   else if (n === 7) value = (value & ~0xd800) | 0x400;
   cpu.dr[n] = value;
+  refreshBreakpoints(cpu);
 }
 
 /** 0F 06 CLTS. */

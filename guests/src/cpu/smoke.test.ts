@@ -21,6 +21,6 @@ describe("smoke", () => {
     runFlat(cpu, 0x1000, code, runInstructions);
     expect(cpu.regs[0]).toBe(55);
     expect(cpu.regs[3]).toBe(165);
-    expect(materializeFlags(cpu) & 0x8d5).toBe(0x4); // PF from 165? computed
+    expect(materializeFlags(cpu) & 0x8d5).toBe(0x4); // IMUL: CF=OF=0; 165 = 0xa5 has even parity
   });
 });

@@ -2,7 +2,7 @@
  * Runs the nasm system-test programs (guests/test-programs) on a CPU over RAM with a port bus
  * that records what the programs report: vectors (0xE9), error codes (0xEA), checkpoints (0xEB).
  */
-import type { CpuBus } from "./bus.js";
+import type { CpuBus, InterruptSource } from "./bus.js";
 import { Cpu } from "./cpu.js";
 import { Seg } from "./constants.js";
 import { runInstructions } from "./interpreter.js";
@@ -42,10 +42,28 @@ export interface ProgramRun {
   tripleFaults: number;
 }
 
+/** A timer that requests vector 0x20 on every `period`-th poll, like a PIT behind a PIC. */
+export class PeriodicInterrupt implements InterruptSource {
+  private polls = 0;
+  private pending = false;
+  acknowledged = 0;
+  constructor(private readonly period: number, private readonly vector = 0x20) {}
+  hasPending(): boolean {
+    if (!this.pending && ++this.polls % this.period === 0) this.pending = true;
+    return this.pending;
+  }
+  acknowledge(): number {
+    this.pending = false;
+    this.acknowledged++;
+    return this.vector;
+  }
+}
+
 /** Boots `name` at 0000:7C00 in real mode and runs it until it halts (or the budget runs out). */
-export function runProgram(name: string, budget = 2_000_000, ramBytes = 8 << 20): ProgramRun {
+export function runProgram(name: string, budget = 2_000_000, ramBytes = 8 << 20, interrupts: InterruptSource | null = null): ProgramRun {
   const bus = new RecordingBus(ramBytes);
   const cpu = new Cpu(bus);
+  cpu.interruptSource = interrupts;
   let tripleFaults = 0;
   cpu.onTripleFault = () => {
     tripleFaults++;
@@ -56,7 +74,14 @@ export function runProgram(name: string, budget = 2_000_000, ramBytes = 8 << 20)
   cpu.setSegmentCache(Seg.CS, 0, 0, 0xffff, 0x9b);
   cpu.eip = 0x7c00;
   let executed = 0;
-  while (executed < budget && !cpu.halted) executed += runInstructions(cpu, Math.min(10000, budget - executed));
+  // A halted CPU with interrupts enabled is idle, not finished: keep polling the source.
+  for (let idle = 0; executed < budget && idle < 10000; ) {
+    const ran = runInstructions(cpu, Math.min(10000, budget - executed));
+    executed += ran;
+    if (!cpu.halted) continue;
+    if ((cpu.eflags & 0x200) === 0 || interrupts === null) break;
+    if (ran === 0) idle++;
+  }
   const exceptions: Array<[number, number]> = [];
   const checkpoints: number[] = [];
   const values: number[] = [];

@@ -1,6 +1,6 @@
 /** System-level behaviour checked with small nasm programs from guests/test-programs. */
 import { describe, expect, it } from "vitest";
-import { runProgram } from "./system-harness.js";
+import { PeriodicInterrupt, runProgram } from "./system-harness.js";
 import { requireTool } from "./test-support.js";
 
 const hasNasm = requireTool("nasm");
@@ -109,5 +109,16 @@ suite("double fault through a task gate (nasm)", () => {
     const image = run.cpu.ram8;
     const savedEip = run.values[4];
     expect([image[savedEip], image[savedEip + 1]]).toEqual([0x8e, 0xd8]); // mov ds, ax
+  });
+});
+
+suite("mini OS with a timer (nasm)", () => {
+  it("takes timer interrupts in HLT and in ring 3, and serves system calls", () => {
+    const timer = new PeriodicInterrupt(50);
+    const run = runProgram("mini-os.asm", 2_000_000, 8 << 20, timer);
+    expect(run.checkpoints).toEqual([1, 2]);
+    expect(run.values.map((v) => v.toString(16))).toEqual(["1b", "1", (1007).toString(16)]);
+    expect(timer.acknowledged).toBeGreaterThanOrEqual(5);
+    expect(run.cpu.halted).toBe(true);
   });
 });

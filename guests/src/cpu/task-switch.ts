@@ -91,6 +91,7 @@ export function switchTask(cpu: Cpu, selector: number, reason: TaskSwitchReason,
   }
 
   // Commit point: from here on faults belong to the new task.
+  cpu.taskSwitchCommitted = true;
   cpu.setSegmentCache(Seg.TR, tssSelector, base, d.limit, d.attr | 0x2);
   cpu.cr0 |= Cr0.TS;
   if (newTss32 && (cpu.cr0 & Cr0.PG) !== 0 && loaded[0] !== cpu.cr3) {
@@ -106,6 +107,8 @@ export function switchTask(cpu: Cpu, selector: number, reason: TaskSwitchReason,
   for (let s = 0; s < 6; s++) cpu.setSegmentCache(s, loaded[11 + s], 0, 0, 0);
   const newCpl = v86 ? 3 : loaded[11 + Seg.CS] & 3;
   cpu.setCpl(newCpl);
+  // Faults from here on are the new task's: they must restart at its EIP, not the old one's.
+  cpu.instructionStart = cpu.eip;
   loadTaskLdt(cpu, loaded[17]);
   if (v86) {
     for (let s = 0; s < 6; s++) cpu.setSegmentCache(s, loaded[11 + s], loaded[11 + s] << 4, 0xffff, 0xf3);

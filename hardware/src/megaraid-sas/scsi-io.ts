@@ -1,6 +1,6 @@
 import type { DmaPort } from "@vmk/kernel";
 import { putBe32 } from "../scsi/big-endian.js";
-import { ScsiStatus, ScsiTaskAbortedError, type ScsiCommandTarget, type ScsiResponse } from "../scsi/scsi-command.js";
+import { ScsiStatus, ScsiTaskAbortedError, ScsiTransportError, type ScsiCommandTarget, type ScsiResponse } from "../scsi/scsi-command.js";
 import type { Completion } from "./completion.js";
 import { senseKey, type DriveSet } from "./drives.js";
 import type { FetchedFrame } from "./fetched-frame.js";
@@ -105,6 +105,9 @@ export class ScsiIo {
       }
     } catch (error) {
       if (error instanceof ScsiTaskAbortedError) return { status: MfiStatus.SCSI_IO_FAILED, aborted: true };
+      // The drive is unreachable from this controller: a logical drive whose only drive is gone is
+      // offline, a pass-through drive that vanished is not found. Neither is a fault of the firmware.
+      if (error instanceof ScsiTransportError) return { status: mode.logical ? MfiStatus.LD_OFFLINE : MfiStatus.DEVICE_NOT_FOUND };
       this.host.reportError(`megaraid-sas: logical unit failed a command: ${(error as Error).message}`);
       return { status: MfiStatus.SCSI_IO_FAILED };
     }

@@ -11,17 +11,31 @@ export interface BenchSuite {
   run(): Promise<BenchFigure[]>;
 }
 
-/** Times `body` repeatedly until `minSeconds` have passed; returns operations per second. */
-export function measureRate(body: () => number, minSeconds = 1): { perSecond: number; operations: number; seconds: number } {
+/** Seconds of wall-clock time. */
+export function wallSeconds(): number {
+  return performance.now() / 1000;
+}
+
+/**
+ * Seconds of this process's CPU time (user and system, every thread, so garbage collection counts):
+ * what the work costs, whatever else the machine is running at the time.
+ */
+export function cpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+/** Times `body` repeatedly until `minSeconds` have passed on `clock`; returns operations per second of it. */
+export function measureRate(body: () => number, minSeconds = 1, clock: () => number = wallSeconds): { perSecond: number; operations: number; seconds: number } {
   // warm-up lets the JIT settle before measuring
   const warmupEnd = performance.now() + 200;
   while (performance.now() < warmupEnd) body();
   let operations = 0;
-  const start = performance.now();
+  const start = clock();
   let elapsed = 0;
   do {
     operations += body();
-    elapsed = (performance.now() - start) / 1000;
+    elapsed = clock() - start;
   } while (elapsed < minSeconds);
   return { perSecond: operations / elapsed, operations, seconds: elapsed };
 }

@@ -1,9 +1,11 @@
 import "reflect-metadata";
 import { formatFigure, type BenchSuite } from "./bench-suite.js";
 import { kernelIoSuite } from "./kernel-io.bench.js";
+import { netPathSuite } from "./net-path.bench.js";
+import { storagePathSuite } from "./storage-path.bench.js";
 
 /** Every benchmark suite, run in one process so that ratios compare figures from the same run. */
-export const benchSuites: BenchSuite[] = [kernelIoSuite];
+export const benchSuites: BenchSuite[] = [kernelIoSuite, netPathSuite, storagePathSuite];
 
 export async function runBenchmarks(filter?: string): Promise<number> {
   let failures = 0;

@@ -1,0 +1,3 @@
+import { packageBuild } from "../../rollup.shared.mjs";
+
+export default packageBuild(import.meta.dirname);
