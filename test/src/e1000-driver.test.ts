@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Host, type VirtualClock } from "@vmk/kernel";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Host, defaultModuleSearchPaths, type VirtualClock } from "@vmk/kernel";
 import { E1000Model, type EthernetMedium } from "@vmk/hardware";
 
 const MAC = "00:1b:21:aa:bb:cc";
@@ -34,7 +36,7 @@ function frame(dst: Uint8Array, src: Uint8Array, length: number, fill: number): 
 
 async function bootWithE1000() {
   // vSwitch0 is told to wait for another NIC, so that the test itself consumes vmnic0.
-  const host = new Host({ name: "e1000-host", memoryBytes: 64 << 20, modules: { searchPaths: ["/work/main/node_modules"], preferSource: true }, network: { uplink: "vmnic9" } });
+  const host = new Host({ name: "e1000-host", memoryBytes: 64 << 20, modules: { searchPaths: defaultModuleSearchPaths(dirname(fileURLToPath(import.meta.url))), preferSource: true }, network: { uplink: "vmnic9" } });
   const links: boolean[] = [];
   host.log.subscribe((entry) => {
     const change = /^vmnic0: link (up|down)/.exec(entry.message);
