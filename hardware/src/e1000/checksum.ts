@@ -2,11 +2,16 @@
 
 /** Unfolded 16-bit big-endian one's-complement sum of bytes [start, end), an odd tail padded with zero. */
 export function onesComplementSum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
-  let sum = initial;
+  // High and low bytes summed apart and combined once: the same total, with half the work per word.
+  let high = 0;
+  let low = 0;
   let i = start;
-  for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (i < end) sum += bytes[i]! << 8;
-  return sum;
+  for (; i + 1 < end; i += 2) {
+    high += bytes[i]!;
+    low += bytes[i + 1]!;
+  }
+  if (i < end) high += bytes[i]!;
+  return initial + high * 256 + low;
 }
 
 /** Folds carries into 16 bits. */

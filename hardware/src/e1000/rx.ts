@@ -189,7 +189,9 @@ export class Receiver {
     }
     for (let i = 0, offset = 0; i < needed; i++, offset += bufferSize) {
       const end = Math.min(length, offset + bufferSize);
-      if (!dma.write(this.bufferAddresses[i]!, bytes.subarray(offset, end))) {
+      // A frame that fits one buffer as it came from the wire is written as it is, without a view of it.
+      const piece = offset === 0 && end === bytes.length ? bytes : bytes.subarray(offset, end);
+      if (!dma.write(this.bufferAddresses[i]!, piece)) {
         return this.dmaFailed(`receive buffer write at 0x${this.bufferAddresses[i]!.toString(16)} blocked`);
       }
     }

@@ -1,3 +1,4 @@
+import type { DmaPort } from "@vmk/kernel";
 import * as R from "./registers.js";
 import { internetChecksum, readU16, readU32, writeU16, writeU32 } from "./checksum.js";
 import type { Interrupts } from "./interrupts.js";
@@ -44,6 +45,8 @@ export class Transmitter {
   private readonly doneStatus = new Uint8Array([R.TXD_STAT_DD]);
   private segment = new Uint8Array(16384);
   private processing = false;
+  /** The DMA port of the ring run in progress (process() sets it, so the per-descriptor steps need no lookup). */
+  private dma: DmaPort | undefined;
   private reported = false;
   private reportDelayed = false;
 
@@ -66,6 +69,7 @@ export class Transmitter {
     if (count === 0 || head >= count || tail >= count || head === tail) return;
     const dma = this.host.dma;
     if (!dma) return;
+    this.dma = dma;
     this.processing = true;
     this.reported = false;
     this.reportDelayed = false;
@@ -147,7 +151,7 @@ export class Transmitter {
   ): void {
     const state = this.state;
     const packet = state.txPacket;
-    const dma = this.host.dma!;
+    const dma = this.dma!;
     const eop = (command & R.TXD_CMD_EOP) !== 0;
     const vlan = (command & R.TXD_CMD_VLE) !== 0 && (this.regs[CTRL_INDEX]! & R.CTRL_VME) !== 0;
 
@@ -271,7 +275,7 @@ export class Transmitter {
   }
 
   private reportDone(address: number, delayed: boolean): void {
-    if (!this.host.dma!.write(address + 12, this.doneStatus)) {
+    if (!this.dma!.write(address + 12, this.doneStatus)) {
       this.state.diagnostics.dmaErrors++;
       this.host.reportError(`transmit descriptor write-back at 0x${(address + 12).toString(16)} blocked`);
       return;

@@ -21,6 +21,8 @@ export interface HandlerOptions {
 interface Registration {
   readonly handler: InterruptHandler;
   readonly name: string;
+  /** What a fault in the handler is charged as (made once, not per interrupt). */
+  readonly activity: string;
   readonly shared: boolean;
   readonly domain: ExecutionDomain | undefined;
   count: number;
@@ -37,6 +39,9 @@ interface VectorState {
   /** INTx line feeding this vector, if any. */
   line?: number;
   kind: "intx" | "msi";
+  /** The clock callback and label of a delivery, made once per vector. */
+  readonly deliverNow: () => void;
+  readonly deliveryLabel: string;
 }
 
 interface LineState {
@@ -150,7 +155,14 @@ export class InterruptController {
     if (state.handlers.length > 0 && (!shared || state.handlers.some((h) => !h.shared))) {
       throw new Error(`request_irq: vector 0x${vector.toString(16)} is busy (held by ${state.handlers.map((h) => h.name).join(", ")}) and not shareable`);
     }
-    const registration: Registration = { handler, name: options.name, shared, domain: options.domain, count: 0 };
+    const registration: Registration = {
+      handler,
+      name: options.name,
+      activity: `interrupt handler ${options.name} (vector 0x${vector.toString(16)})`,
+      shared,
+      domain: options.domain,
+      count: 0,
+    };
     state.handlers.push(registration);
     if (state.kind === "intx" && state.line !== undefined && this.isLineAsserted(state.line)) this.scheduleDelivery(vector);
     return () => this.freeIrq(vector, registration);
@@ -212,7 +224,17 @@ export class InterruptController {
   private vectorState(vector: number, kind: "intx" | "msi"): VectorState {
     let state = this.vectors.get(vector);
     if (!state) {
-      state = { handlers: [], masked: false, pending: false, deliveryScheduled: false, count: 0, unhandled: 0, kind };
+      state = {
+        handlers: [],
+        masked: false,
+        pending: false,
+        deliveryScheduled: false,
+        count: 0,
+        unhandled: 0,
+        kind,
+        deliverNow: () => this.deliver(vector),
+        deliveryLabel: `irq 0x${vector.toString(16)}`,
+      };
       this.vectors.set(vector, state);
     }
     return state;
@@ -222,7 +244,7 @@ export class InterruptController {
     const state = this.vectors.get(vector);
     if (!state || state.deliveryScheduled) return;
     state.deliveryScheduled = true;
-    this.clock.setTimer(0, () => this.deliver(vector), { label: `irq 0x${vector.toString(16)}` });
+    this.clock.setTimer(0, state.deliverNow, { label: state.deliveryLabel });
   }
 
   private deliver(vector: number): void {
@@ -239,9 +261,7 @@ export class InterruptController {
       state.count++;
       let handled = false;
       for (const registration of [...state.handlers]) {
-        const result = runInDomain(registration.domain, `interrupt handler ${registration.name} (vector 0x${vector.toString(16)})`, () =>
-          registration.handler(vector),
-        );
+        const result = runInDomain(registration.domain, registration.activity, () => registration.handler(vector));
         if (result === IrqReturn.Handled) {
           registration.count++;
           handled = true;

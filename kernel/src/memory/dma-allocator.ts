@@ -1,3 +1,4 @@
+import { AddressTable } from "./address-table.js";
 import { DmaDirection, type DmaDomain } from "./dma.js";
 import { MachineMemory, PAGE_SIZE } from "./machine-memory.js";
 
@@ -12,12 +13,6 @@ export interface CoherentBuffer {
   free(): void;
 }
 
-export interface StreamingMapping {
-  readonly busAddress: number;
-  readonly length: number;
-  readonly direction: DmaDirection;
-}
-
 export class DmaMappingError extends Error {}
 
 /**
@@ -26,7 +21,12 @@ export class DmaMappingError extends Error {}
  */
 export class DmaAllocator {
   private readonly coherent = new Map<number, CoherentBuffer>();
-  private readonly streaming = new Map<number, StreamingMapping[]>();
+  /**
+   * Streaming mappings by bus address, each a number (see encodeMapping) so that mapping a packet
+   * allocates nothing. An address mapped more than once keeps its further mappings in sharedStreaming.
+   */
+  private readonly streaming = new AddressTable();
+  private readonly sharedStreaming = new Map<number, number[]>();
   /** Highest bus address the device can generate (dma_set_mask). */
   mask = 0xffffffff;
 
@@ -64,24 +64,36 @@ export class DmaAllocator {
     }
     if (machineAddress + length - 1 > this.mask) throw new DmaMappingError(`dma_map_single: 0x${machineAddress.toString(16)} is above the DMA mask 0x${this.mask.toString(16)}`);
     this.domain.map(machineAddress, length, direction);
-    const list = this.streaming.get(machineAddress) ?? [];
-    list.push({ busAddress: machineAddress, length, direction });
-    this.streaming.set(machineAddress, list);
+    const mapping = encodeMapping(length, direction);
+    if (!this.streaming.add(machineAddress, mapping)) {
+      const shared = this.sharedStreaming.get(machineAddress);
+      if (shared) shared.push(mapping);
+      else this.sharedStreaming.set(machineAddress, [mapping]);
+    }
     return machineAddress;
   }
 
   unmapSingle(busAddress: number, length: number, direction: DmaDirection): void {
-    const list = this.streaming.get(busAddress);
-    const index = list?.findIndex((m) => m.length === length && m.direction === direction) ?? -1;
-    if (!list || index < 0) throw new DmaMappingError(`dma_unmap_single: no mapping of ${length} bytes at 0x${busAddress.toString(16)}`);
-    list.splice(index, 1);
-    if (list.length === 0) this.streaming.delete(busAddress);
+    const mapping = encodeMapping(length, direction);
+    const shared = this.sharedStreaming.size === 0 ? undefined : this.sharedStreaming.get(busAddress);
+    if (this.streaming.deleteIfValue(busAddress, mapping)) {
+      // Another mapping of the same address, if any, takes the first place.
+      if (shared) {
+        this.streaming.set(busAddress, shared.pop()!);
+        if (shared.length === 0) this.sharedStreaming.delete(busAddress);
+      }
+    } else {
+      const index = shared ? shared.indexOf(mapping) : -1;
+      if (index < 0) throw new DmaMappingError(`dma_unmap_single: no mapping of ${length} bytes at 0x${busAddress.toString(16)}`);
+      shared!.splice(index, 1);
+      if (shared!.length === 0) this.sharedStreaming.delete(busAddress);
+    }
     this.domain.unmap(busAddress, length, direction);
   }
 
   outstanding(): { coherent: number; streaming: number } {
-    let streaming = 0;
-    for (const list of this.streaming.values()) streaming += list.length;
+    let streaming = this.streaming.size;
+    for (const list of this.sharedStreaming.values()) streaming += list.length;
     return { coherent: this.coherent.size, streaming };
   }
 
@@ -89,6 +101,7 @@ export class DmaAllocator {
   releaseAll(): void {
     for (const buffer of [...this.coherent.values()]) this.freeCoherent(buffer);
     this.streaming.clear();
+    this.sharedStreaming.clear();
     this.domain.revokeAll();
   }
 
@@ -97,4 +110,9 @@ export class DmaAllocator {
     this.domain.unmap(buffer.machineAddress, Math.ceil(buffer.size / PAGE_SIZE) * PAGE_SIZE, DmaDirection.Bidirectional);
     this.memory.freeRun(buffer.machineAddress);
   }
+}
+
+/** A streaming mapping's length and direction as one number (directions fit in two bits). */
+function encodeMapping(length: number, direction: DmaDirection): number {
+  return length * 4 + direction;
 }

@@ -78,6 +78,54 @@ describe("machine memory and DMA", () => {
     expect(domain.mappedPages()).toBe(0);
   });
 
+  it("keeps every mapping of one address: each unmap must match one, in any order", () => {
+    const { dma, domain, memory } = setup();
+    const page = memory.allocPages(1, "skb");
+    dma.mapSingle(page.address, 100, DmaDirection.FromDevice);
+    dma.mapSingle(page.address, 60, DmaDirection.ToDevice);
+    dma.mapSingle(page.address, 100, DmaDirection.FromDevice);
+    expect(dma.outstanding().streaming).toBe(3);
+    expect(() => dma.unmapSingle(page.address, 60, DmaDirection.FromDevice)).toThrow(/no mapping of 60 bytes/);
+    dma.unmapSingle(page.address, 100, DmaDirection.FromDevice);
+    expect(domain.isMapped(page.address, 100, DmaDirection.FromDevice)).toBe(true);
+    dma.unmapSingle(page.address, 60, DmaDirection.ToDevice);
+    expect(domain.isMapped(page.address, 60, DmaDirection.ToDevice)).toBe(false);
+    dma.unmapSingle(page.address, 100, DmaDirection.FromDevice);
+    expect(dma.outstanding().streaming).toBe(0);
+    expect(domain.mappedPages()).toBe(0);
+    expect(() => dma.unmapSingle(page.address, 100, DmaDirection.FromDevice)).toThrow(/no mapping/);
+  });
+
+  it("copies short and long transfers exactly, across a page boundary", () => {
+    const { dma, domain } = setup();
+    const buffer = dma.allocCoherent(3 * PAGE_SIZE);
+    for (const length of [1, 8, 16, 31, 32, 33, 60, 1514]) {
+      const at = buffer.busAddress + PAGE_SIZE - 7;
+      const data = Uint8Array.from({ length }, (_, i) => (i * 13 + length) & 0xff);
+      expect(domain.write(at, data)).toBe(true);
+      expect(Array.from(buffer.bytes.subarray(PAGE_SIZE - 7, PAGE_SIZE - 7 + length))).toEqual(Array.from(data));
+      const back = new Uint8Array(length);
+      expect(domain.read(at, back)).toBe(true);
+      expect(Array.from(back)).toEqual(Array.from(data));
+    }
+  });
+
+  it("reads the bus master bit from its gate at every access", () => {
+    const memory = new MachineMemory(64 * PAGE_SIZE);
+    const faults = new FaultRecord(new VirtualClock());
+    const gate = { busMasterEnabled: true };
+    const domain = new DmaDomain("0000:00:04.0", memory, faults, gate);
+    const buffer = new DmaAllocator(memory, domain, "drv").allocCoherent(64);
+    const into = new Uint8Array(16);
+    expect(domain.read(buffer.busAddress, into)).toBe(true);
+    gate.busMasterEnabled = false;
+    expect(domain.read(buffer.busAddress, into)).toBe(false);
+    expect(domain.write(buffer.busAddress, into)).toBe(false);
+    expect(faults.entries("dma-bus-master-disabled")).toHaveLength(2);
+    gate.busMasterEnabled = true;
+    expect(domain.write(buffer.busAddress, into)).toBe(true);
+  });
+
   it("never lets a hostile bus address through: negative, fractional, wrapping or huge", () => {
     const { domain } = setup();
     const into = new Uint8Array(4);

@@ -1,4 +1,4 @@
-import { MachineMemory, PAGE_SIZE, PAGE_SHIFT } from "./machine-memory.js";
+import { MachineMemory, PAGE_SHIFT } from "./machine-memory.js";
 import type { FaultRecord } from "../io/fault-record.js";
 
 export enum DmaDirection {
@@ -23,6 +23,15 @@ export interface DmaPort {
   readonly blocked: number;
 }
 
+/** Whatever holds the bus master bit of the requester: its PCI configuration space. */
+export interface BusMasterGate {
+  readonly busMasterEnabled: boolean;
+}
+
+const ALWAYS_MASTER: BusMasterGate = { busMasterEnabled: true };
+/** Transfers up to this many bytes (descriptors, status write-backs) are copied byte by byte. */
+const SMALL_COPY = 32;
+
 /**
  * An IOMMU domain: the set of machine pages one device may reach, with the direction allowed. Bus
  * addresses equal machine addresses (identity-mapped IOMMU), but only mapped pages pass. Mappings are
@@ -37,8 +46,8 @@ export class DmaDomain implements DmaPort {
     readonly requester: string,
     private readonly memory: MachineMemory,
     private readonly faults: FaultRecord,
-    /** Bus mastering gate: the PCI command register's bus master bit. */
-    private readonly busMasterEnabled: () => boolean = () => true,
+    /** Bus mastering gate: the PCI command register's bus master bit, read at every access. */
+    private readonly busMaster: BusMasterGate = ALWAYS_MASTER,
   ) {
     this.readable = new Uint16Array(memory.pageCount);
     this.writable = new Uint16Array(memory.pageCount);
@@ -69,17 +78,24 @@ export class DmaDomain implements DmaPort {
   }
 
   read(busAddress: number, into: Uint8Array): boolean {
-    if (!this.allow(busAddress, into.length, DmaDirection.ToDevice)) {
+    const length = into.length;
+    if (!this.allow(busAddress, length, DmaDirection.ToDevice)) {
       into.fill(0xff);
       return false;
     }
-    into.set(this.memory.bytes.subarray(busAddress, busAddress + into.length));
+    const bytes = this.memory.bytes;
+    // Below this size a byte loop beats allocating a subarray view for TypedArray.set.
+    if (length <= SMALL_COPY) for (let i = 0; i < length; i++) into[i] = bytes[busAddress + i]!;
+    else into.set(bytes.subarray(busAddress, busAddress + length));
     return true;
   }
 
   write(busAddress: number, from: Uint8Array): boolean {
-    if (!this.allow(busAddress, from.length, DmaDirection.FromDevice)) return false;
-    this.memory.bytes.set(from, busAddress);
+    const length = from.length;
+    if (!this.allow(busAddress, length, DmaDirection.FromDevice)) return false;
+    const bytes = this.memory.bytes;
+    if (length <= SMALL_COPY) for (let i = 0; i < length; i++) bytes[busAddress + i] = from[i]!;
+    else bytes.set(from, busAddress);
     return true;
   }
 
@@ -95,7 +111,7 @@ export class DmaDomain implements DmaPort {
   }
 
   private allow(address: number, length: number, direction: DmaDirection): boolean {
-    if (!this.busMasterEnabled()) {
+    if (!this.busMaster.busMasterEnabled) {
       this.blocked++;
       this.faults.record({ kind: "dma-bus-master-disabled", address, length, write: direction === DmaDirection.FromDevice, requester: this.requester });
       return false;
@@ -118,9 +134,11 @@ export class DmaDomain implements DmaPort {
     if (length === 0) return true;
     const first = address >>> PAGE_SHIFT;
     const last = (address + length - 1) >>> PAGE_SHIFT;
+    const readable = direction & DmaDirection.ToDevice ? this.readable : undefined;
+    const writable = direction & DmaDirection.FromDevice ? this.writable : undefined;
     for (let page = first; page <= last; page++) {
-      if (direction & DmaDirection.ToDevice && this.readable[page] === 0) return false;
-      if (direction & DmaDirection.FromDevice && this.writable[page] === 0) return false;
+      if (readable !== undefined && readable[page] === 0) return false;
+      if (writable !== undefined && writable[page] === 0) return false;
     }
     return true;
   }
@@ -129,11 +147,20 @@ export class DmaDomain implements DmaPort {
     if (!Number.isInteger(address) || address < 0 || length <= 0 || address + length > this.memory.size) {
       throw new RangeError(`DMA mapping [0x${address.toString(16)}, +${length}) is outside machine memory`);
     }
-    const first = Math.floor(address / PAGE_SIZE);
-    const last = Math.floor((address + length - 1) / PAGE_SIZE);
+    const first = address >>> PAGE_SHIFT;
+    const last = (address + length - 1) >>> PAGE_SHIFT;
+    const readable = direction & DmaDirection.ToDevice ? this.readable : undefined;
+    const writable = direction & DmaDirection.FromDevice ? this.writable : undefined;
     for (let page = first; page <= last; page++) {
-      if (direction & DmaDirection.ToDevice) this.readable[page] = Math.max(0, this.readable[page]! + delta);
-      if (direction & DmaDirection.FromDevice) this.writable[page] = Math.max(0, this.writable[page]! + delta);
+      // Counts never go below zero: an unbalanced unmap leaves the page unmapped rather than wrapping.
+      if (readable !== undefined) {
+        const count = readable[page]! + delta;
+        readable[page] = count < 0 ? 0 : count;
+      }
+      if (writable !== undefined) {
+        const count = writable[page]! + delta;
+        writable[page] = count < 0 ? 0 : count;
+      }
     }
   }
 }

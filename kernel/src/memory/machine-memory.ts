@@ -80,7 +80,8 @@ export class MachineMemory {
 
   isAllocated(address: number, length = 1): boolean {
     if (address < 0 || length <= 0 || address + length > this.size) return false;
-    for (let page = Math.floor(address / PAGE_SIZE); page <= Math.floor((address + length - 1) / PAGE_SIZE); page++) {
+    const last = Math.floor((address + length - 1) / PAGE_SIZE);
+    for (let page = Math.floor(address / PAGE_SIZE); page <= last; page++) {
       if (this.pageOwner[page] === 0) return false;
     }
     return true;

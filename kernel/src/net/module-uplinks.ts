@@ -10,6 +10,7 @@ import { emptyUplinkStats, type NetUplink, type RegisteredUplink, type UplinkReg
  */
 function guardUplink(uplink: NetUplink, domain: ExecutionDomain): NetUplink {
   const name = `${uplink.driver} ${uplink.busAddress}`;
+  const transmitActivity = `${name} transmit`;
   return {
     driver: uplink.driver,
     busAddress: uplink.busAddress,
@@ -23,7 +24,16 @@ function guardUplink(uplink: NetUplink, domain: ExecutionDomain): NetUplink {
     link: () => runInDomain(domain, `${name} link`, () => uplink.link()) ?? { up: false, speedMbps: 0, fullDuplex: false },
     open: () => runInDomain(domain, `${name} open`, () => uplink.open()),
     close: () => runInDomain(domain, `${name} close`, () => uplink.close()),
-    transmit: (frame) => runInDomain(domain, `${name} transmit`, () => uplink.transmit(frame)) ?? false,
+    // The packet path: runInDomain's semantics, written out so that a frame costs no closure or string.
+    transmit: (frame) => {
+      if (!domain.alive) return false;
+      try {
+        return uplink.transmit(frame);
+      } catch (error) {
+        domain.fault(error, transmitActivity);
+        return false;
+      }
+    },
     setPromiscuous: (on) => void runInDomain(domain, `${name} set promiscuous`, () => uplink.setPromiscuous(on)),
     setMulticastList: (addresses) => void runInDomain(domain, `${name} set multicast list`, () => uplink.setMulticastList(addresses)),
     stats: () => runInDomain(domain, `${name} stats`, () => uplink.stats()) ?? emptyUplinkStats(),

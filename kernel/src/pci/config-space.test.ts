@@ -96,8 +96,10 @@ describe("PCI type-0 configuration header", () => {
     c.write(msi + 4, 4, 0xfee00003); // low two bits are reserved
     c.write(msi + 8, 4, 0);
     c.write(msi + 12, 2, 0x0061);
+    expect(c.msiEnabled).toBe(false);
     c.write(msi + 2, 2, flags | R.PCI_MSI_FLAGS_ENABLE | (1 << 4));
     expect(c.msi()).toEqual({ enabled: true, address: 0xfee00000, data: 0x61, vectors: 2, maskBits: 0 });
+    expect(c.msiEnabled).toBe(true);
     // read-only capability bits survive an all-ones write
     c.write(msi + 2, 2, 0xffff);
     expect(c.read(msi + 2, 2) & 0x18e).toBe(0x18e & flags);

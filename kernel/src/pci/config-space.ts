@@ -147,8 +147,9 @@ export class PciConfigSpace {
   get ioSpaceEnabled(): boolean {
     return (this.command & R.PCI_COMMAND_IO) !== 0;
   }
+  /** Read at every DMA access: straight from the command register's low byte, where the bit lives. */
   get busMasterEnabled(): boolean {
-    return (this.command & R.PCI_COMMAND_MASTER) !== 0;
+    return (this.bytes[R.PCI_COMMAND]! & R.PCI_COMMAND_MASTER) !== 0;
   }
   get intxDisabled(): boolean {
     return (this.command & R.PCI_COMMAND_INTX_DISABLE) !== 0;
@@ -236,6 +237,11 @@ export class PciConfigSpace {
       offset = this.bytes[offset + 1]! & 0xfc;
     }
     return found;
+  }
+
+  /** MSI is present and enabled: read straight from the flags, for paths that run on every interrupt edge. */
+  get msiEnabled(): boolean {
+    return this.msiOffset >= 0 && (this.bytes[this.msiOffset + R.PCI_MSI_FLAGS]! & R.PCI_MSI_FLAGS_ENABLE) !== 0;
   }
 
   /** The MSI message the OS programmed, or undefined if the function has no MSI capability. */

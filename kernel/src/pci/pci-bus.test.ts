@@ -158,5 +158,14 @@ describe("PCI bus", () => {
     hw.clock.runUntilIdle();
     expect(hits).toBe(2);
     expect(hw.faults.count("dma-bus-master-disabled")).toBe(1);
+    // MSI off again: the function drives its INTx line, level-triggered
+    handle.setMaster(true);
+    handle.disableMsi();
+    expect(fn.config.msiEnabled).toBe(false);
+    regs.write32(SCRATCH_REGS.IRQ, 0);
+    regs.write32(SCRATCH_REGS.IRQ, 1);
+    expect(hw.irq.isLineAsserted(fn.gsi!)).toBe(true);
+    regs.write32(SCRATCH_REGS.IRQ, 0);
+    expect(hw.irq.isLineAsserted(fn.gsi!)).toBe(false);
   });
 });

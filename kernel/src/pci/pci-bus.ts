@@ -74,8 +74,9 @@ export class PciFunction {
   }
 
   setInterrupt(asserted: boolean, msiVector = 0): void {
-    const msi = this.config.msi();
-    if (msi?.enabled) {
+    // The message is only looked up with MSI on: an INTx edge builds nothing.
+    const msi = this.config.msiEnabled ? this.config.msi() : undefined;
+    if (msi) {
       const vector = Math.min(msiVector, msi.vectors - 1);
       const wasAsserted = this.msiAsserted.has(vector);
       if (asserted) this.msiAsserted.add(vector);
@@ -102,7 +103,7 @@ export class PciFunction {
   }
 
   private refreshIntx(): void {
-    const level = this.intxAsserted && !this.config.intxDisabled && !this.config.msi()?.enabled;
+    const level = this.intxAsserted && !this.config.intxDisabled && !this.config.msiEnabled;
     this.config.setInterruptStatus(this.intxAsserted);
     if (this.gsi !== undefined) this.bus.irq.setLine(this.gsi, this.name, level);
   }
@@ -146,7 +147,7 @@ export class PciBus {
     const address = toPciAddress(slot);
     const name = formatPciAddress(address);
     if (this.functions.has(name)) throw new Error(`PCI slot ${name} is already occupied by ${this.functions.get(name)!.model.modelName}`);
-    const dma = new DmaDomain(name, this.memory, this.faults, () => model.config.busMasterEnabled);
+    const dma = new DmaDomain(name, this.memory, this.faults, model.config);
     const fn = new PciFunction(address, model, dma, this);
     model.config.onWrite((offset) => {
       if (offset < R.PCI_CONFIG_HEADER_END || model.config.findCapabilities(R.PCI_CAP_ID_MSI).length > 0) fn.updateDecoding();
