@@ -3,12 +3,15 @@ import { parseArgs } from "node:util";
 import { KERNEL_API_VERSION, KERNEL_RELEASE } from "@vmk/kernel";
 import { hostProfiles } from "@vmk/hardware";
 import { hostBoot, hostInventory, type HostCommandOptions } from "./commands/host.js";
+import { runCommand } from "./commands/run.js";
 
 const USAGE = `vmk ${KERNEL_RELEASE} — a hypervisor modelled on VMware ESX
 
 Usage:
   vmk host boot       [options]   boot a simulated host: boot log, then its inventory
   vmk host inventory  [options]   boot quietly and print the PCI devices and modules
+  vmk run            [options]   boot the host and a VM with its serial console on this terminal
+                                  (Ctrl-] then q powers off, d detaches, r resets)
   vmk version                     print versions
 
 Options:
@@ -17,6 +20,11 @@ Options:
   --json           machine-readable output
   --virtual-time   run on the deterministic virtual clock (reproducible output)
   --settle MS      let the host run this long after boot before reporting (default: 500)
+  --vmx FILE       (run) the VM's .vmx configuration
+  --kernel FILE    (run) a bzImage or multiboot kernel to boot (default: the cached Debian guest)
+  --initrd FILE    (run) its initramfs
+  --append TEXT    (run) the kernel command line
+  --memory MB      (run) guest memory
   -h, --help       this text
 `;
 
@@ -32,6 +40,11 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
         json: { type: "boolean", default: false },
         "virtual-time": { type: "boolean", default: false },
         settle: { type: "string", default: "500" },
+        vmx: { type: "string" },
+        kernel: { type: "string" },
+        initrd: { type: "string" },
+        append: { type: "string" },
+        memory: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -66,6 +79,14 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
       case "host inventory":
         await hostInventory(options);
         return 0;
+      case "run": {
+        const memoryMb = values.memory === undefined ? undefined : Number(values.memory);
+        if (memoryMb !== undefined && (!Number.isInteger(memoryMb) || memoryMb <= 0)) {
+          process.stderr.write(`vmk: --memory wants a whole number of MiB, not "${values.memory}"\n`);
+          return 2;
+        }
+        return await runCommand({ ...options, vmx: values.vmx, kernel: values.kernel, initrd: values.initrd, append: values.append, memoryMb });
+      }
       case "version":
         out(values.json ? JSON.stringify({ release: KERNEL_RELEASE, kernelApi: KERNEL_API_VERSION }) : `vmk ${KERNEL_RELEASE}, kernel API ${KERNEL_API_VERSION}`);
         return 0;

@@ -16,6 +16,8 @@ import { PciBus } from "./pci/pci-bus.js";
 import { NetworkStack, type DefaultNetworkSpec } from "./net/network-stack.js";
 import { netUplinksProvider } from "./net/module-uplinks.js";
 import { StorageStack } from "./storage/storage-stack.js";
+import { VmRegistry } from "./guest/vm-registry.js";
+import type { Vmm } from "./guest/vmm.js";
 import { scsiAdaptersProvider } from "./storage/module-adapters.js";
 import { pciClassName } from "./pci/config-registers.js";
 import type { PciDeviceModel } from "./pci/pci-device-model.js";
@@ -31,6 +33,8 @@ export interface HostOptions {
   modules?: Partial<LoaderOptions>;
   /** vSwitch0's uplink (default vmnic0) and vmk0's address on "Management Network" (no vmk0 without it). */
   network?: DefaultNetworkSpec;
+  /** The virtual machine monitor VMs run on (guests/ provides one); without it the host runs no VMs. */
+  vmm?: Vmm;
 }
 
 export type HostState = "created" | "booting" | "running" | "shut down";
@@ -78,6 +82,11 @@ export class Host {
     ] as const) {
       c.registerSingleton(token, service as never);
     }
+    if (options.vmm) {
+      c.registerInstance(KernelTokens.Vmm, options.vmm);
+      c.registerSingleton(KernelTokens.VirtualMachines, VmRegistry);
+      this.management.bindVirtualMachines(this.vms);
+    }
     this.registerPublicServices();
     this.management.bindState(() => this.state);
     // As an ESX install does: vSwitch0 on the first uplink, with the management and VM port groups.
@@ -116,6 +125,11 @@ export class Host {
   }
   get storage(): StorageStack {
     return this.container.resolve(KernelTokens.Storage);
+  }
+  /** The host's VMs; only a host given a VMM has them. */
+  get vms(): VmRegistry {
+    if (!this.container.isRegistered(KernelTokens.VirtualMachines)) throw new Error(`host ${this.name} has no virtual machine monitor`);
+    return this.container.resolve(KernelTokens.VirtualMachines);
   }
   get hostState(): HostState {
     return this.state;

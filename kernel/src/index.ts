@@ -64,3 +64,6 @@ export * from "./storage/storage-stack.js";
 export * from "./storage/module-adapters.js";
 export * from "./guest/vmx-file.js";
 export * from "./guest/vm-config.js";
+export * from "./guest/vmm.js";
+export * from "./guest/virtual-machine.js";
+export * from "./guest/vm-registry.js";

@@ -47,6 +47,10 @@ export const KernelTokens = {
   Network: Symbol.for("vmk.kernel.internal.Network"),
   /** StorageStack: adapters, paths, devices (naa.*), block I/O. */
   Storage: Symbol.for("vmk.kernel.internal.Storage"),
+  /** Vmm: the virtual machine monitor the host runs VMs with (given by whoever assembles the host). */
+  Vmm: Symbol.for("vmk.kernel.internal.Vmm"),
+  /** VmRegistry: the host's virtual machines. */
+  VirtualMachines: Symbol.for("vmk.kernel.internal.VirtualMachines"),
   /** ManagementApi: the console interface (CLI, HTTP API, web UI). */
   Management: Symbol.for("vmk.kernel.console.Management"),
 } as const;

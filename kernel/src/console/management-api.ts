@@ -12,6 +12,8 @@ import type { NetworkView } from "../net/network-views.js";
 import type { PingOptions, PingReport } from "../net/ping-session.js";
 import type { StorageStack } from "../storage/storage-stack.js";
 import type { StorageView } from "../storage/storage-views.js";
+import type { VmRegistry } from "../guest/vm-registry.js";
+import type { VmView } from "../guest/virtual-machine.js";
 import { pciClassName } from "../pci/config-registers.js";
 import { KernelTokens, Tokens } from "../tokens.js";
 
@@ -68,6 +70,7 @@ export interface PciDeviceInfo {
 @injectable()
 export class ManagementApi {
   private stateGetter: () => string = () => "unknown";
+  private virtualMachines: VmRegistry | undefined;
 
   constructor(
     @inject(KernelTokens.HostConfig) private readonly config: HostConfig,
@@ -81,6 +84,16 @@ export class ManagementApi {
     @inject(KernelTokens.Network) private readonly networkStack: NetworkStack,
     @inject(KernelTokens.Storage) private readonly storageStack: StorageStack,
   ) {}
+
+  /** A host with a VMM hands over its VM registry. */
+  bindVirtualMachines(registry: VmRegistry): void {
+    this.virtualMachines = registry;
+  }
+
+  /** Virtual machines with their power state (none on a host without a VMM). */
+  vms(): VmView[] {
+    return this.virtualMachines?.views() ?? [];
+  }
 
   /** The host supplies its lifecycle state (created, booting, running, ...). */
   bindState(getter: () => string): void {

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { runInDomain, type ExecutionDomain } from "../exec/execution-domain.js";
+import type { ExecutionDomain } from "../exec/execution-domain.js";
 import type { KernelLog } from "../log/kernel-log.js";
 import { Disposition, decideDisposition } from "./completion-disposition.js";
 import { HostRecovery } from "./host-recovery.js";
@@ -99,7 +99,7 @@ export class ScsiHost implements RegisteredScsiAdapter {
     this.outstanding.add(command);
     request.attempts++;
     request.path = path;
-    const verdict = runInDomain(this.domain, this.queueActivity, () => (this.adapter.queueCommand(command, command.done) === false ? REFUSED : ACCEPTED));
+    const verdict = this.queueCommand(command);
     if (verdict !== REFUSED) this.countIssued(request, path);
     if (verdict === undefined) {
       this.takeBack(command);
@@ -120,6 +120,18 @@ export class ScsiHost implements RegisteredScsiAdapter {
     }
     if (command.state === CommandState.ISSUED) this.armTimeout(command.deadline);
     return true;
+  }
+
+  /** queuecommand in the adapter's fault domain (runInDomain without a closure per command): undefined when the domain is dead or the call threw. */
+  private queueCommand(command: InFlightCommand): number | undefined {
+    const domain = this.domain;
+    if (!domain.alive) return undefined;
+    try {
+      return this.adapter.queueCommand(command, command.done) === false ? REFUSED : ACCEPTED;
+    } catch (error) {
+      domain.fault(error, this.queueActivity);
+      return undefined;
+    }
   }
 
   private countIssued(request: ScsiRequest, path: ScsiPath): void {

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { assembleTestKernel } from "./test-kernels.js";
+import { testVm } from "./test-rig.js";
+
+const PIT_HZ = 1_193_182;
+const PIT_PERIOD_NS = (1193 * 1e9) / PIT_HZ;
+
+describe("a PC virtual machine on virtual time", () => {
+  it("runs a multiboot kernel that takes PIT interrupts through the PIC, prints on COM1 and exits through port 0xF4", () => {
+    const vm = testVm({ images: { kernel: assembleTestKernel("timer.asm") } });
+    vm.runtime.powerOn();
+    vm.runUntilPoweredOff(1e9);
+    expect(vm.runtime.powerState).toBe("poweredOff");
+    const output = vm.com1.text();
+    expect(output).toMatch(/^vmk timer test\n\.{10}\ntsc [0-9a-f]{8}\n$/);
+    expect(vm.runtime.exitCode).toBe((0x21 << 1) | 1);
+    // Powered off, the machine leaves no device timers on the host clock.
+    expect(vm.clock.pendingTimers()).toBe(0);
+    // The TSC ticks at 1 GHz of guest time and agrees with the PIT across nine timer periods.
+    const tscTicks = parseInt(/tsc ([0-9a-f]{8})/.exec(output)![1]!, 16);
+    expect(tscTicks / (9 * PIT_PERIOD_NS)).toBeCloseTo(1, 2);
+  });
+
+  it("idles in HLT without executing: virtual time jumps to the next timer", () => {
+    const vm = testVm({ images: { kernel: assembleTestKernel("timer.asm") } });
+    vm.runtime.powerOn();
+    vm.runUntilPoweredOff(1e9);
+    const stats = vm.runtime.stats();
+    // Ten timer periods pass while the guest sleeps in HLT; only the instructions it ran (the UART
+    // polling loops, 1 ns each) and the halted stretches add up to guest time.
+    expect(stats.haltedNs).toBeGreaterThan(9 * PIT_PERIOD_NS);
+    expect(Math.abs(stats.instructions + stats.haltedNs - stats.guestTimeNs)).toBeLessThan(10_000);
+    expect(stats.slices).toBeLessThan(1_000);
+  });
+
+  it("is deterministic: two runs produce the same output, instruction count and time", () => {
+    const run = () => {
+      const vm = testVm({ images: { kernel: assembleTestKernel("timer.asm") } });
+      vm.runtime.powerOn();
+      vm.runUntilPoweredOff(1e9);
+      const stats = vm.runtime.stats();
+      return [vm.com1.text(), stats.instructions, stats.guestTimeNs, vm.clock.now()];
+    };
+    expect(run()).toEqual(run());
+  });
+});

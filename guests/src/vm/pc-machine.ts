@@ -1,0 +1,198 @@
+import { AddressSpace, type Clock, type FaultRecord, type PciDeviceModel } from "@vmk/kernel";
+import { Cpu } from "../cpu/cpu.js";
+import { runInstructions } from "../cpu/interpreter.js";
+import { applyInitialCpuState } from "../loaders/apply-initial-cpu-state.js";
+import type { GuestPciFunction } from "../pci-host/guest-pci-bus.js";
+import { I440fxPciHost } from "../pci-host/i440fx-pci-host.js";
+import { setupPciLikeFirmware } from "../pci-host/pci-firmware-setup.js";
+import type { ByteSink } from "../platform/byte-sink.js";
+import { LegacyPort, PcPlatform } from "../platform/pc-platform.js";
+import type { SerialBackend } from "../platform/uart/serial-backend.js";
+import type { Uart16550 } from "../platform/uart/uart-16550.js";
+import { loadBootImage, type BootImages, type LoadedBootImage } from "./boot-image.js";
+import { PcCpuBus } from "./pc-cpu-bus.js";
+
+export interface PcMachineOptions {
+  clock: Clock;
+  /** Guest RAM in bytes, mapped at guest-physical 0. */
+  memoryBytes: number;
+  com1?: SerialBackend;
+  com2?: SerialBackend;
+  /** Where port 0xE9 output goes; without one the port is not decoded. */
+  debugConsole?: ByteSink;
+  /** The date the RTC shows at power-on (ms since 1970). */
+  rtcStartTime?: number;
+}
+
+/** Why the machine wants its processor and devices reset; the runtime decides what a reset means. */
+export type MachineResetCause = "triple-fault" | "reset-line" | "reset-control-register";
+
+/** Something the guest asked of the machine mid-slice, handled once the slice has stopped. */
+export type MachineRequest = { kind: "exit"; exitCode: number } | { kind: "reset"; cause: MachineResetCause };
+
+/** MCR bit 4: the UART talks to itself and nothing reaches the wire. */
+const UART_MCR_LOOPBACK = 0x10;
+/** System control port A bit 1: how firmware opens the A20 gate before it hands over to a kernel. */
+const FAST_A20 = 0x02;
+
+/**
+ * An i440FX/PIIX3 PC with one i686 processor: guest RAM (one ArrayBuffer), the legacy platform, the
+ * PCI host bridge with its bus on the platform's port space, MMIO dispatch for PCI memory BARs and
+ * the A20 gate applied to the processor's physical addresses. It boots kernels directly (doing what
+ * firmware would first: PCI resources, interrupt routing, A20) and runs the processor in slices.
+ */
+export class PcMachine {
+  readonly clock: Clock;
+  readonly ram: ArrayBuffer;
+  readonly ramBytes: Uint8Array;
+  readonly ramView: DataView;
+  readonly faults: FaultRecord;
+  readonly platform: PcPlatform;
+  readonly mmio: AddressSpace;
+  readonly cpu: Cpu;
+  readonly pciHost: I440fxPciHost;
+  /** Called when the interrupt controller raises INT towards the processor, so a halted vCPU can run. */
+  onInterruptRequest: (() => void) | undefined;
+  private request: MachineRequest | undefined;
+  private instructionCount = 0;
+  private readonly serialBackends: Array<[Uart16550, SerialBackend | undefined]>;
+
+  constructor(options: PcMachineOptions) {
+    this.clock = options.clock;
+    this.ram = new ArrayBuffer(options.memoryBytes);
+    this.ramBytes = new Uint8Array(this.ram);
+    this.ramView = new DataView(this.ram);
+    this.platform = new PcPlatform({
+      clock: options.clock,
+      ramBytes: options.memoryBytes,
+      rtcStartTime: options.rtcStartTime,
+      com1: options.com1,
+      com2: options.com2,
+      debugConsole: options.debugConsole,
+      onExit: (exitCode) => this.requestStop({ kind: "exit", exitCode }),
+      onCpuReset: () => this.requestStop({ kind: "reset", cause: "reset-line" }),
+    });
+    this.faults = this.platform.faults;
+    this.serialBackends = [[this.platform.com1, options.com1], [this.platform.com2, options.com2]];
+    this.mmio = new AddressSpace("guest mmio", 2 ** 32, this.faults, "mmio-unclaimed");
+    this.cpu = new Cpu(new PcCpuBus(this.ram, this.mmio, this.platform));
+    this.cpu.interruptSource = this.platform;
+    this.cpu.onTripleFault = () => this.requestStop({ kind: "reset", cause: "triple-fault" });
+    this.platform.a20.onChange((enabled) => this.cpu.setA20(enabled));
+    this.cpu.setA20(this.platform.a20.a20Enabled);
+    this.platform.pic.onInterruptRequest = (asserted) => {
+      if (asserted) this.onInterruptRequest?.();
+    };
+    this.pciHost = new I440fxPciHost({
+      ports: this.platform.ports,
+      mmio: this.mmio,
+      ram: this.ram,
+      clock: options.clock,
+      faults: this.faults,
+      isaIrq: (irq) => this.platform.pic.line(irq),
+      onResetRequest: () => this.requestStop({ kind: "reset", cause: "reset-control-register" }),
+      onRamWritten: (address, length) => this.cpu.invalidateCode(address, length),
+    });
+  }
+
+  get memoryBytes(): number {
+    return this.ram.byteLength;
+  }
+
+  /** Instructions retired since the machine was built. */
+  get instructions(): number {
+    return this.instructionCount;
+  }
+
+  /** Halted (HLT) and not woken by an interrupt yet. */
+  get halted(): boolean {
+    return this.cpu.halted;
+  }
+
+  /** Plugs a card into bus 0 at `device` (function 0); it is reset and re-enumerated with the machine. */
+  attachPciDevice(device: number, model: PciDeviceModel): GuestPciFunction {
+    return this.pciHost.bus.attach({ device }, model);
+  }
+
+  /**
+   * Power-on or reset followed by a direct kernel boot: processor, platform and PCI functions to their
+   * reset state, RAM cleared, PCI resources and interrupt routing set up as the BIOS would, the A20 gate
+   * opened, then the images loaded and the processor put in the state the boot protocol specifies.
+   */
+  boot(images: BootImages): LoadedBootImage {
+    this.request = undefined;
+    this.cpu.interruptSource = this.platform;
+    this.drainSerialOutput();
+    this.cpu.reset();
+    this.platform.reset();
+    this.pciHost.reset();
+    this.ramBytes.fill(0);
+    setupPciLikeFirmware(this.platform.ports, { ramBytes: this.memoryBytes });
+    this.platform.portOut(LegacyPort.SystemControlA, 1, FAST_A20);
+    const loaded = loadBootImage(this.ram, images);
+    this.cpu.invalidateAllCode();
+    applyInitialCpuState(this.cpu, loaded.cpu);
+    return loaded;
+  }
+
+  /**
+   * Runs up to `budget` instructions. `guestTimeNs` is the time since power-on the slice starts at:
+   * the time-stamp counter is moved up to it (never back), so RDTSC and the PIT/RTC agree on time.
+   * Returns the instructions retired; fewer than `budget` when the processor halted or the guest
+   * asked for something (`takeRequest`).
+   */
+  runSlice(budget: number, guestTimeNs: number): number {
+    const cpu = this.cpu;
+    const tsc = cpu.tscBase + cpu.instructionsRetired;
+    if (guestTimeNs > tsc) cpu.tscBase += guestTimeNs - tsc;
+    const executed = runInstructions(cpu, budget);
+    this.instructionCount += executed;
+    if (this.request !== undefined) cpu.interruptSource = this.platform;
+    return executed;
+  }
+
+  /**
+   * Hands the host every character the UARTs accepted but have not shifted out yet. A guest that
+   * prints its last words and resets or exits at once would otherwise lose them: the machine stops
+   * before their character times have passed.
+   */
+  drainSerialOutput(): void {
+    for (const [uart, backend] of this.serialBackends) {
+      if (!backend) continue;
+      const state = uart.saveState();
+      if (state.mcr & UART_MCR_LOOPBACK) continue;
+      if (state.shifting !== null) backend.transmit(state.shifting);
+      for (const byte of state.transmitFifo) backend.transmit(byte);
+      uart.reset();
+    }
+  }
+
+  /**
+   * Power is gone: the UARTs' last characters go out, then every device goes to its reset state, which
+   * cancels their timers (a powered-off VM must not keep the host clock busy).
+   */
+  powerDown(): void {
+    this.drainSerialOutput();
+    this.platform.reset();
+    this.pciHost.reset();
+    this.cpu.halted = true;
+  }
+
+  /** The exit or reset the guest asked for during the last slice, once. */
+  takeRequest(): MachineRequest | undefined {
+    const request = this.request;
+    this.request = undefined;
+    return request;
+  }
+
+  /**
+   * Guest requests arrive in the middle of an instruction (an OUT, a fault). The slice must end right
+   * there, so the processor is parked: halted, with its interrupt source detached until the slice
+   * returns. The first request of a slice wins.
+   */
+  private requestStop(request: MachineRequest): void {
+    if (this.request === undefined) this.request = request;
+    this.cpu.halted = true;
+    this.cpu.interruptSource = null;
+  }
+}
