@@ -42,6 +42,7 @@ export class SimulatedHostBuilder {
   private setup: ((host: Host) => void)[] = [];
   private clock: VirtualClock | undefined;
   private network: DefaultNetworkSpec | undefined;
+  private pacedByRealTime = false;
 
   named(name: string): this {
     this.name = name;
@@ -57,6 +58,16 @@ export class SimulatedHostBuilder {
   /** vSwitch0's uplink (default vmnic0) and the management vmk0 address, as an ESX install sets them. */
   withNetwork(spec: DefaultNetworkSpec): this {
     this.network = spec;
+    return this;
+  }
+
+  /**
+   * While waiting (runUntil, complete), never let virtual time run ahead of real time. Needed when a
+   * device's backend does real I/O (a file-backed LUN's fsync): otherwise virtual timeouts fire while
+   * the real operation is still on its way.
+   */
+  pacedByRealTimeIo(): this {
+    this.pacedByRealTime = true;
     return this;
   }
 
@@ -127,7 +138,9 @@ export class SimulatedHostBuilder {
       cards.set(fn.name, device.model);
     }
     for (const step of this.setup) step(host);
-    return new SimulatedHost(host, cards);
+    const sim = new SimulatedHost(host, cards);
+    sim.pacedByRealTime = this.pacedByRealTime;
+    return sim;
   }
 
   async boot(): Promise<SimulatedHost> {
@@ -144,6 +157,8 @@ export function simulatedHost(): SimulatedHostBuilder {
 /** A booted (or bootable) host on virtual time, with inspection helpers. */
 export class SimulatedHost {
   readonly clock: VirtualClock;
+  /** See SimulatedHostBuilder.pacedByRealTimeIo. */
+  pacedByRealTime = false;
 
   constructor(
     readonly host: Host,
@@ -200,8 +215,14 @@ export class SimulatedHost {
   /** Advances virtual time in steps until `predicate` holds; throws after `timeoutNs`. */
   async runUntil(predicate: () => boolean, timeoutNs = 10e9, stepNs = 1e6): Promise<void> {
     const deadline = this.clock.now() + timeoutNs;
+    const virtualStart = this.clock.now();
+    const realStart = performance.now();
     while (!predicate()) {
       if (this.clock.now() >= deadline) throw new Error(`condition not met within ${timeoutNs / 1e6} ms of virtual time`);
+      if (this.pacedByRealTime && (this.clock.now() - virtualStart) / 1e6 > performance.now() - realStart) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        continue;
+      }
       this.clock.advance(stepNs);
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -55,6 +55,7 @@ export async function bootStorageLab(options: StorageLabOptions = {}): Promise<S
     .named("esx-storage")
     .withClock(clock)
     .withMemory(64 << 20)
+    .pacedByRealTimeIo()
     .withDevice(cards[0]!, { slot: 5 })
     .withDevice(cards[1]!, { slot: 6 });
   if (options.builtModules) builder = builder.usingBuiltModules();

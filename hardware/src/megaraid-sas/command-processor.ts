@@ -1,5 +1,6 @@
 import type { DmaPort, TimerHandle } from "@vmk/kernel";
-import { ScsiStatus } from "../scsi/scsi-command.js";
+import { ScsiStatus, type TaskAbortSignal } from "../scsi/scsi-command.js";
+import { TaskAbort } from "../scsi/task-abort.js";
 import { completionTarget, postsReply, REJECTING_STATUSES, writeCompletion, type Completion, type CompletionTarget } from "./completion.js";
 import type { DcmdProcessor, DcmdResult } from "./dcmd.js";
 import { FetchedFrame } from "./fetched-frame.js";
@@ -40,7 +41,13 @@ const HAS_SENSE: ReadonlySet<number> = new Set([MfiCommand.LD_READ, MfiCommand.L
  */
 export class CommandProcessor {
   private drainTimer: TimerHandle | undefined;
-  private readonly aborters = new Map<number, AbortController>();
+  private readonly aborters = new Map<number, TaskAbort>();
+  /**
+   * Where single frames are fetched: a frame is only read while it is being dispatched (commands copy
+   * what they need before they wait), so one buffer serves every command.
+   */
+  private readonly fetchBuffer = new Uint8Array(MFI_FRAME_SIZE);
+  private readonly fetchedFrame = new FetchedFrame(0, this.fetchBuffer);
 
   constructor(
     private readonly state: MegaRaidState,
@@ -101,7 +108,8 @@ export class CommandProcessor {
   }
 
   private hasOrphans(): boolean {
-    return this.state.inFlight.some((record) => !this.aborters.has(record.id));
+    for (const record of this.state.inFlight) if (!this.aborters.has(record.id)) return true;
+    return false;
   }
 
   private drain(): void {
@@ -117,6 +125,7 @@ export class CommandProcessor {
    * management command runs again from its frame.
    */
   private resolveOrphans(): void {
+    if (!this.hasOrphans()) return;
     const orphans = this.state.inFlight.filter((record) => !this.aborters.has(record.id));
     if (orphans.length === 0) return;
     this.state.inFlight = this.state.inFlight.filter((record) => this.aborters.has(record.id));
@@ -161,7 +170,8 @@ export class CommandProcessor {
         this.finish(target, this.abort(frame));
         return;
       case MfiCommand.DCMD:
-        this.directCommand(frame, target);
+        // Management commands may keep their frame while they gather data: they get a copy of their own.
+        this.directCommand(frame.bytes === this.fetchBuffer ? new FetchedFrame(frame.address, frame.bytes.slice()) : frame, target);
         return;
       case MfiCommand.LD_READ:
       case MfiCommand.LD_WRITE:
@@ -184,13 +194,14 @@ export class CommandProcessor {
    */
   private fetch(address: number): { frame: FetchedFrame; complete: boolean } | undefined {
     const dma = this.host.dma;
-    const first = new Uint8Array(MFI_FRAME_SIZE);
+    const first = this.fetchBuffer;
     if (!dma || !dma.read(address, first)) {
       this.state.diagnostics.framesDropped++;
       this.dmaFault(`frame at 0x${address.toString(16)}`);
       return undefined;
     }
-    const head = new FetchedFrame(address, first);
+    const head = this.fetchedFrame;
+    head.address = address;
     const sglOffset = SGL_OFFSETS.get(head.command);
     const count = head.sgeCount;
     if (sglOffset === undefined || count > this.limits.maxSge) return { frame: head, complete: true };
@@ -292,12 +303,12 @@ export class CommandProcessor {
     return { status: MfiStatus.OK };
   }
 
-  private track(frame: FetchedFrame, target: CompletionTarget, kind: InFlightCommand["kind"], run: (signal: AbortSignal) => Promise<Completion>): void {
-    const record: InFlightCommand = { id: this.state.nextCommandId++, frameAddress: frame.address, context: frame.context, command: frame.command, flags: frame.flags, kind };
-    const controller = new AbortController();
+  private track(frame: FetchedFrame, target: CompletionTarget, kind: InFlightCommand["kind"], run: (signal: TaskAbortSignal) => Promise<Completion>): void {
+    const record: InFlightCommand = { id: this.state.nextCommandId++, frameAddress: frame.address, context: target.context, command: frame.command, flags: frame.flags, kind };
+    const abort = new TaskAbort();
     this.state.inFlight.push(record);
-    this.aborters.set(record.id, controller);
-    run(controller.signal).then(
+    this.aborters.set(record.id, abort);
+    run(abort).then(
       (completion) => this.settle(record.id, target, completion),
       (error: unknown) => {
         this.host.reportError(`megaraid-sas: command failed inside the firmware: ${String(error)}`);

@@ -48,19 +48,26 @@ export const REJECTING_STATUSES: ReadonlySet<number> = new Set([MfiStatus.INVALI
  */
 export function writeCompletion(dma: DmaPort, target: CompletionTarget, completion: Completion): number {
   let refused = 0;
-  const byte = (offset: number, value: number): void => {
-    if (!dma.write(target.frameAddress + offset, Uint8Array.of(value))) refused++;
-  };
+  const frame = target.frameAddress;
   if (completion.sense && target.senseAddress !== undefined && target.senseCapacity > 0) {
     const sense = completion.sense.subarray(0, target.senseCapacity);
-    if (dma.write(target.senseAddress, sense)) byte(Header.SENSE_LENGTH, sense.length);
+    if (dma.write(target.senseAddress, sense)) refused += writeByte(dma, frame + Header.SENSE_LENGTH, sense.length);
     else refused++;
   }
   if (completion.aborted) return refused;
-  if (completion.scsiStatus !== undefined) byte(Header.SCSI_STATUS, completion.scsiStatus);
-  if (completion.dataLength !== undefined && !dma.writeU32(target.frameAddress + Header.DATA_LENGTH, completion.dataLength)) refused++;
-  byte(Header.COMMAND_STATUS, completion.status);
+  if (completion.scsiStatus !== undefined) refused += writeByte(dma, frame + Header.SCSI_STATUS, completion.scsiStatus);
+  if (completion.dataLength !== undefined && !dma.writeU32(frame + Header.DATA_LENGTH, completion.dataLength)) refused++;
+  refused += writeByte(dma, frame + Header.COMMAND_STATUS, completion.status);
   return refused;
+}
+
+/** The port copies the byte before it returns, so one staging byte serves every write. */
+const STAGED_BYTE = new Uint8Array(1);
+
+/** One byte to host memory; 1 when the port refused it. */
+function writeByte(dma: DmaPort, address: number, value: number): number {
+  STAGED_BYTE[0] = value;
+  return dma.write(address, STAGED_BYTE) ? 0 : 1;
 }
 
 export function postsReply(target: CompletionTarget): boolean {

@@ -6,7 +6,8 @@ export class FetchedFrame {
   readonly view: DataView;
 
   constructor(
-    readonly address: number,
+    /** Where it was fetched from; a reused fetch buffer is re-aimed at each frame. */
+    public address: number,
     readonly bytes: Uint8Array,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -50,6 +50,47 @@ describe("block I/O on logical drives", () => {
     expect(rig.takeReplies()).toEqual([1001, 1002]);
   });
 
+  it("keeps commands in flight together apart: each write lands its own data, each read gets its own blocks", async () => {
+    const { rig, drive } = await controller();
+    const commands = 8;
+    const bytes = 4096;
+    const slots = Array.from({ length: commands }, (_, i) => i + 1);
+    for (const slot of slots) {
+      rig.data.bytes.set(pattern(bytes, slot), slot * bytes);
+      rig.blockIo(slot, true, 0, slot * 16, 8, [{ address: rig.data.busAddress + slot * bytes, length: bytes }]);
+    }
+    for (const slot of slots) rig.fireSlot(slot);
+    await rig.settle();
+    for (const slot of slots) {
+      expect(rig.status(slot)).toBe(MfiStatus.OK);
+      expect(drive.store.contents.slice(slot * 16 * 512, slot * 16 * 512 + bytes)).toEqual(pattern(bytes, slot));
+    }
+    rig.takeReplies();
+
+    const readBase = 64 * 1024;
+    for (const slot of slots) rig.blockIo(slot, false, 0, slot * 16, 8, [{ address: rig.data.busAddress + readBase + slot * bytes, length: bytes }]);
+    for (const slot of slots) rig.fireSlot(slot);
+    await rig.settle();
+    for (const slot of slots) {
+      expect(rig.status(slot)).toBe(MfiStatus.OK);
+      expect(rig.data.bytes.slice(readBase + slot * bytes, readBase + (slot + 1) * bytes)).toEqual(pattern(bytes, slot));
+    }
+  });
+
+  it("learns the geometry of a drive it has not asked yet before its first block I/O", async () => {
+    const { rig } = await controller();
+    const added = memoryDrive("ld1", 256);
+    rig.model.attachLogicalDrive(1, added.unit);
+    expect(rig.model.state.geometry[1]).toBeUndefined();
+    rig.data.bytes.set(pattern(1024, 5), 0);
+    rig.blockIo(1, true, 1, 10, 2, [{ address: rig.data.busAddress, length: 1024 }]);
+    rig.fireSlot(1);
+    await rig.settle();
+    expect(rig.status(1)).toBe(MfiStatus.OK);
+    expect(rig.model.state.geometry[1]).toEqual({ blockSize: 512, blocks: 256 });
+    expect(added.store.contents.slice(10 * 512, 12 * 512)).toEqual(pattern(1024, 5));
+  });
+
   it("fails LD_READ beyond the end of the drive with CHECK CONDITION and sense in the frame's buffer", async () => {
     const { rig } = await controller("sas1078", 1024);
     rig.blockIo(1, false, 0, 1024, 1, [{ address: rig.data.busAddress, length: 512 }]);

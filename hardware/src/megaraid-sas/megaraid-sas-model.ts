@@ -166,6 +166,7 @@ export class MegaRaidSasModel implements PciDeviceModel {
         return model.port?.dma;
       },
       maxSge,
+      knownGeometry: (targetId) => this.state.geometry[targetId],
       geometry: (targetId) => this.geometry(targetId),
       reportError,
     });

@@ -15,6 +15,11 @@ export interface ReplyQueueHost {
  * consumer index moves.
  */
 export class ReplyQueue {
+  /** A reply entry is staged here; the port copies it before write returns. */
+  private readonly entry64 = new Uint8Array(8);
+  private readonly entry32 = this.entry64.subarray(0, 4);
+  private readonly entryView = new DataView(this.entry64.buffer);
+
   constructor(
     private readonly state: MegaRaidState,
     private readonly host: ReplyQueueHost,
@@ -37,22 +42,32 @@ export class ReplyQueue {
 
   post(context: FrameContext): void {
     if (!this.state.replyQueue) return;
-    this.state.pendingReplies.push({ ...context });
+    // Replies already waiting for room go first; otherwise this one need not wait in the list at all.
+    if (this.state.pendingReplies.length === 0) {
+      const outcome = this.write(context);
+      if (outcome === "posted") this.host.replyPosted();
+      if (outcome !== "full") return;
+    }
+    this.state.pendingReplies.push({ low: context.low, high: context.high });
     this.flush();
   }
 
   /** Posts waiting replies while the ring has room. */
   flush(): void {
+    const pending = this.state.pendingReplies;
+    if (pending.length === 0) return;
     let posted = false;
-    while (this.state.pendingReplies.length > 0) {
-      const outcome = this.write(this.state.pendingReplies[0]!);
+    let done = 0;
+    while (done < pending.length) {
+      const outcome = this.write(pending[done]!);
       if (outcome === "full") {
         this.state.diagnostics.replyQueueStalls++;
         break;
       }
-      this.state.pendingReplies.shift();
+      done++;
       if (outcome === "posted") posted = true;
     }
+    if (done > 0) pending.splice(0, done);
     if (posted) this.host.replyPosted();
   }
 
@@ -60,14 +75,13 @@ export class ReplyQueue {
     const queue = this.state.replyQueue;
     const dma = this.host.dma;
     if (!queue || !dma) return "lost";
-    const consumerBytes = new Uint8Array(4);
-    if (!dma.read(queue.consumerAddress, consumerBytes)) return this.lost("consumer index unreadable");
-    const consumer = new DataView(consumerBytes.buffer).getUint32(0, true);
+    const blockedBefore = dma.blocked;
+    const consumer = dma.readU32(queue.consumerAddress);
+    if (dma.blocked !== blockedBefore) return this.lost("consumer index unreadable");
     if ((queue.producer + 1) % queue.entries === consumer % queue.entries) return "full";
-    const entry = new Uint8Array(queue.context64 ? 8 : 4);
-    const view = new DataView(entry.buffer);
-    view.setUint32(0, context.low, true);
-    if (queue.context64) view.setUint32(4, context.high, true);
+    const entry = queue.context64 ? this.entry64 : this.entry32;
+    this.entryView.setUint32(0, context.low, true);
+    if (queue.context64) this.entryView.setUint32(4, context.high, true);
     if (!dma.write(queue.address + queue.producer * entry.length, entry)) return this.lost("reply queue entry unwritable");
     queue.producer = (queue.producer + 1) % queue.entries;
     if (!dma.writeU32(queue.producerAddress, queue.producer)) return this.lost("producer index unwritable");

@@ -40,15 +40,21 @@ export function decodeSgl(frame: DataView, offset: number, count: number, flags:
 /** Reads `length` bytes from the buffers the SGL describes; undefined if any piece is blocked. */
 export function gather(dma: DmaPort, elements: readonly ScatterGatherElement[], length: number): Uint8Array | undefined {
   const data = new Uint8Array(length);
+  return gatherInto(dma, elements, data) ? data : undefined;
+}
+
+/** Fills `into` from the buffers the SGL describes, in order; false if any piece is blocked or the SGL is short. */
+export function gatherInto(dma: DmaPort, elements: readonly ScatterGatherElement[], into: Uint8Array): boolean {
+  const length = into.length;
   let done = 0;
   for (const element of elements) {
     if (done >= length) break;
     const piece = Math.min(element.length, length - done);
     if (piece === 0) continue;
-    if (!dma.read(element.address, data.subarray(done, done + piece))) return undefined;
+    if (!dma.read(element.address, piece === length ? into : into.subarray(done, done + piece))) return false;
     done += piece;
   }
-  return done === length ? data : undefined;
+  return done === length;
 }
 
 /** Writes `data` into the buffers the SGL describes, in order; false if any piece is blocked or the SGL is short. */
@@ -58,7 +64,7 @@ export function scatter(dma: DmaPort, elements: readonly ScatterGatherElement[],
     if (done >= data.length) break;
     const piece = Math.min(element.length, data.length - done);
     if (piece === 0) continue;
-    if (!dma.write(element.address, data.subarray(done, done + piece))) return false;
+    if (!dma.write(element.address, piece === data.length ? data : data.subarray(done, done + piece))) return false;
     done += piece;
   }
   return done === data.length;

@@ -1,4 +1,5 @@
 export * from "./scsi-command.js";
+export * from "./task-abort.js";
 export * from "./opcodes.js";
 export * from "./sense.js";
 export * from "./lun-store.js";

@@ -238,7 +238,8 @@ export class LogicalUnit implements ScsiCommandTarget {
     const expected = command.dataInLength ?? command.dataInBuffer?.length;
     // Straight into the initiator's buffer when it is big enough, which is every well-formed command.
     const fits = expected === undefined || expected >= bytes;
-    const target = fits && command.dataInBuffer ? command.dataInBuffer.subarray(0, bytes) : new Uint8Array(bytes);
+    const given = command.dataInBuffer;
+    const target = fits && given ? (given.length === bytes ? given : given.subarray(0, bytes)) : new Uint8Array(bytes);
     if (range.blocks > 0) {
       this.injectedMediumError(command.initiator, range.lba, range.blocks, "read");
       const lease = this.media.acquire(range.lba, range.lba + range.blocks, false);

@@ -37,7 +37,17 @@ export interface ScsiCommand {
    */
   dataInBuffer?: Uint8Array;
   /** Aborts the command (ABORT TASK) while it has not reached the medium yet. */
-  signal?: AbortSignal;
+  signal?: TaskAbortSignal;
+}
+
+/**
+ * The part of an AbortSignal a target uses: an AbortSignal fits, and so does a `TaskAbort`, which an
+ * HBA model can afford for every command where an AbortController per command it cannot.
+ */
+export interface TaskAbortSignal {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
 }
 
 export interface ScsiResponse {

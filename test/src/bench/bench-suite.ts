@@ -40,6 +40,14 @@ export function measureRate(body: () => number, minSeconds = 1, clock: () => num
   return { perSecond: operations / elapsed, operations, seconds: elapsed };
 }
 
+/** The middle value (the mean of the two middle ones for an even count): a rate no single disturbed window moves. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError("the median of no values");
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 export function formatFigure(figure: BenchFigure): string {
   const value = figure.value >= 100 ? Math.round(figure.value).toLocaleString("en-US") : figure.value.toFixed(2);
   let line = `${figure.name.padEnd(58)} ${value.padStart(14)} ${figure.unit}`;

@@ -1,7 +1,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import type { BlockDevice, VirtualClock } from "@vmk/kernel";
 import { bootStorageLab } from "../storage-lab.js";
-import type { BenchFigure, BenchSuite } from "./bench-suite.js";
+import { median, type BenchFigure, type BenchSuite } from "./bench-suite.js";
 
 const BLOCK = 4096;
 const SECTORS_PER_BLOCK = BLOCK / 512;
@@ -61,20 +61,28 @@ function fileIo(handle: FileHandle, write: boolean): Io {
 }
 
 /**
- * Both ways of doing the same I/O, measured in alternating windows so that a change in the machine's
- * load while the benchmark runs weighs on both alike.
+ * Both ways of doing the same I/O, measured in alternating windows (the same offsets for both in each
+ * window, which goes first alternating too) so that a change in the machine's load while the benchmark
+ * runs weighs on both alike. The median window is reported: a window that another process's burst
+ * hit says nothing about either side.
  */
 async function measurePair(direct: Io, path: Io, depth: number, seed: number, pump: () => Promise<void>): Promise<{ direct: number; path: number }> {
   const idle = () => {};
   await rate(direct, depth, WARMUP_SECONDS, seed + 1, idle);
   await rate(path, depth, WARMUP_SECONDS, seed + 1, pump);
-  let directSum = 0;
-  let pathSum = 0;
+  const directRates: number[] = [];
+  const pathRates: number[] = [];
   for (let window = 0; window < WINDOWS; window++) {
-    directSum += await rate(direct, depth, SECONDS / WINDOWS, seed + 2 + window, idle);
-    pathSum += await rate(path, depth, SECONDS / WINDOWS, seed + 2 + window, pump);
+    const windowSeed = seed + 2 + window;
+    if (window % 2 === 0) {
+      directRates.push(await rate(direct, depth, SECONDS / WINDOWS, windowSeed, idle));
+      pathRates.push(await rate(path, depth, SECONDS / WINDOWS, windowSeed, pump));
+    } else {
+      pathRates.push(await rate(path, depth, SECONDS / WINDOWS, windowSeed, pump));
+      directRates.push(await rate(direct, depth, SECONDS / WINDOWS, windowSeed, idle));
+    }
   }
-  return { direct: directSum / WINDOWS, path: pathSum / WINDOWS };
+  return { direct: median(directRates), path: median(pathRates) };
 }
 
 /**

@@ -166,7 +166,8 @@ export class ScsiHostAdapter implements ScsiAdapter {
     const slab = this.linux.slab;
     const slot = slab.alloc(command.transferLength);
     if (slot < 0) return false;
-    const bounce = slab.slot_view[slot]!.subarray(0, command.transferLength);
+    const slotView = slab.slot_view[slot]!;
+    const bounce = slotView.length === command.transferLength ? slotView : slotView.subarray(0, command.transferLength);
     if (command.direction === "toDevice") {
       let at = 0;
       for (const segment of segments) {
@@ -222,7 +223,7 @@ export class ScsiHostAdapter implements ScsiAdapter {
     for (const segment of command.data) {
       if (left <= 0) break;
       const piece = Math.min(segment.length, left);
-      segment.set(bounce.subarray(at, at + piece));
+      segment.set(at === 0 && piece === bounce.length ? bounce : bounce.subarray(at, at + piece));
       at += piece;
       left -= piece;
     }
