@@ -29,6 +29,16 @@ describe("vmk CLI", () => {
     expect(text).toMatch(/^@vmk\/driver-e1000 +0.1.0 +driver +loaded +0000:00:03.0,0000:00:04.0/m);
   });
 
+  it("lists the default profile's storage adapter, its RAID volume by NAA id and the path with its state", async () => {
+    const { code, text } = await run(["host", "boot", "--virtual-time", "--settle", "100"]);
+    expect(code).toBe(0);
+    expect(text).toMatch(/^0000:00:05.0 +1000:0060 +1000:1013 +RAID bus controller +\d+ +megaraid_sas +@vmk\/driver-megaraid-sas/m);
+    expect(text).toMatch(/^vmhba0 +megaraid_sas +0000:00:05.0 +online +1 +MegaRAID SAS 8708EM2$/m);
+    const device = /^(naa\.[0-9a-f]{32}) +VMK +Virtual LUN +512 MiB +VMW_PSP_FIXED +on$/m.exec(text);
+    expect(device).not.toBeNull();
+    expect(text).toMatch(new RegExp(`^vmhba0:C0:T0:L0 +${device![1]} +active +yes`, "m"));
+  });
+
   it("host inventory --json is machine-readable and reproducible on virtual time", async () => {
     const first = await run(["host", "inventory", "--profile", "minimal", "--virtual-time", "--json", "--name", "esx-json"]);
     const second = await run(["host", "inventory", "--profile", "minimal", "--virtual-time", "--json", "--name", "esx-json"]);

@@ -171,6 +171,11 @@ export class Host {
     log.info("vmkernel", `host ${this.name} is up`);
   }
 
+  /** True while a module's code is being imported (real file I/O, not something virtual time can hurry). */
+  get loadingModules(): boolean {
+    return this.loader.list().some((m) => m.state === "loading");
+  }
+
   /** Binds drivers to devices plugged after boot. */
   rescan(): Promise<void> {
     this.pci.assignResources();

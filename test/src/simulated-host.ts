@@ -170,28 +170,8 @@ export class SimulatedHost {
 
   async boot(): Promise<void> {
     // Never while a module is being imported (real I/O): hosts whose drivers do not sleep boot at time 0.
-    await this.whileKernelWaits(this.host.boot(), () => !this.host.loader.list().some((m) => m.state === "loading"));
+    await this.clock.driveUntilSettled(this.host.boot(), () => !this.host.loadingModules);
     await this.settle();
-  }
-
-  /**
-   * Runs `work` (boot, shutdown), moving virtual time on to the next timer whenever the kernel is
-   * waiting for the clock: a driver whose probe or remove sleeps (a firmware booting, a polled command)
-   * needs time to pass, and nothing else moves a virtual clock while the kernel awaits the driver.
-   */
-  private async whileKernelWaits<T>(work: Promise<T>, mayAdvance: () => boolean): Promise<T> {
-    let settled = false;
-    work.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    while (!settled) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (settled || !mayAdvance()) continue;
-      const next = this.clock.nextDeadline();
-      if (next !== undefined) this.clock.runUntil(next);
-    }
-    return work;
   }
 
   /** Lets asynchronous kernel work (module loads, probes) finish, then runs due timers. */
@@ -284,6 +264,6 @@ export class SimulatedHost {
 
   /** Unloads every module, running virtual time while a driver's remove waits for its device. */
   shutdown(): Promise<void> {
-    return this.whileKernelWaits(this.host.shutdown(), () => true);
+    return this.clock.driveUntilSettled(this.host.shutdown(), () => true);
   }
 }

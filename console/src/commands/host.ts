@@ -1,6 +1,6 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defaultModuleSearchPaths, formatLogEntry, type Host } from "@vmk/kernel";
+import { defaultModuleSearchPaths, formatLogEntry, VirtualClock, type Host } from "@vmk/kernel";
 import { assembleHost, hostProfiles } from "@vmk/hardware";
 import { collectInventory, renderInventory } from "../inventory.js";
 
@@ -23,10 +23,19 @@ export async function bootHost(options: HostCommandOptions, echoLog: boolean): P
     modules: { searchPaths: defaultModuleSearchPaths(dirname(fileURLToPath(import.meta.url))) },
   });
   const unsubscribe = echoLog ? host.management.subscribeLog((entry) => entry.level !== "debug" && options.out(formatLogEntry(entry))) : undefined;
-  await host.boot();
+  const booting = host.boot();
+  // On virtual time nothing else moves the clock while a driver's probe sleeps (a RAID firmware booting).
+  if (host.clock instanceof VirtualClock) await host.clock.driveUntilSettled(booting, () => !host.loadingModules);
+  else await booting;
   await runFor(host, options.settleMs);
   unsubscribe?.();
   return host;
+}
+
+/** Shuts the host down; on virtual time the clock is driven while drivers' remove paths wait on it. */
+export function shutdownHost(host: Host): Promise<void> {
+  const stopping = host.shutdown();
+  return host.clock instanceof VirtualClock ? host.clock.driveUntilSettled(stopping) : stopping;
 }
 
 async function runFor(host: Host, ms: number): Promise<void> {
@@ -48,7 +57,7 @@ export async function hostBoot(options: HostCommandOptions): Promise<void> {
   const inventory = collectInventory(host.management);
   if (options.json) options.out(JSON.stringify({ ...inventory, log: host.management.log({ level: "info" }) }, null, 2));
   else options.out("\n" + renderInventory(inventory));
-  await host.shutdown();
+  await shutdownHost(host);
 }
 
 /** `vmk host inventory`: boots quietly and prints only the inventory. */
@@ -56,5 +65,5 @@ export async function hostInventory(options: HostCommandOptions): Promise<void> 
   const host = await bootHost(options, false);
   const inventory = collectInventory(host.management);
   options.out(options.json ? JSON.stringify(inventory, null, 2) : renderInventory(inventory));
-  await host.shutdown();
+  await shutdownHost(host);
 }

@@ -29,7 +29,7 @@ describe("vmk run", () => {
       terminal: { input: new PassThrough(), output: console },
     });
     expect(lines.join("\n")).toMatch(/vmkernel: host esx-run is up/);
-    expect(screen).toMatch(/vmk timer test/);
+    expect(screen, lines.join("\n")).toMatch(/vmk timer test/);
     expect(code).toBe(67);
     expect(lines.join("\n")).toMatch(/VM stopped: .*\(exit code 67\)/);
   });

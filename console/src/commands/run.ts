@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { runVm, type TerminalInput, type TerminalOutput } from "@vmk/guests";
-import { bootHost, type HostCommandOptions } from "./host.js";
+import { bootHost, shutdownHost, type HostCommandOptions } from "./host.js";
 
 export interface RunCommandOptions extends HostCommandOptions {
   vmx?: string;
@@ -48,6 +48,6 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     log: (level, message) => options.out(`[${level}] ${message}`),
   });
   options.out(`\nVM stopped: ${result.reason}${result.exitCode !== undefined ? ` (exit code ${result.exitCode})` : ""}${result.detail ? `: ${result.detail}` : ""}`);
-  if (result.reason !== "detached") await host.shutdown();
+  if (result.reason !== "detached") await shutdownHost(host);
   return result.exitCode ?? 0;
 }

@@ -24,7 +24,7 @@ export function assembleHost(profile: HostProfile | string, options: HostOptions
 }
 
 export function plugCard(host: Host, slot: SlotAssignment, cards?: Map<string, PciDeviceModel>, switches?: Map<string, EthernetSwitch>): PciDeviceModel {
-  const model = createCard(slot.model, { mac: slot.mac });
+  const model = createCard(slot.model, { mac: slot.mac, disks: slot.disks?.map((disk) => ({ ...disk, name: `${host.name}/${disk.name}` })) });
   const fn = host.attachPci({ device: slot.device, function: slot.function ?? 0 }, model);
   cards?.set(fn.name, model);
   if (slot.cabledTo !== undefined) {

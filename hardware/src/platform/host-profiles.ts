@@ -1,3 +1,5 @@
+import type { LocalDiskSpec } from "../catalog.js";
+
 /** A card in a slot, named by catalog model. */
 export interface SlotAssignment {
   device: number;
@@ -6,6 +8,8 @@ export interface SlotAssignment {
   mac?: string;
   /** Cable a network card to this physical switch of the host's rack (created on first use). */
   cabledTo?: string;
+  /** Local disks behind a storage controller (RAID volumes); names are prefixed with the host name. */
+  disks?: LocalDiskSpec[];
 }
 
 export interface HostProfile {
@@ -23,13 +27,14 @@ export interface HostProfile {
 export const hostProfiles: Record<string, HostProfile> = {
   default: {
     name: "default",
-    description: "440BX server with two Intel PRO/1000 MT (82545EM) ports cabled to a top-of-rack switch",
+    description: "440BX server with two Intel PRO/1000 MT (82545EM) ports cabled to a top-of-rack switch and an LSI MegaRAID SAS 1078 with a 512 MiB RAID volume",
     memoryBytes: 256 * 1024 * 1024,
     slots: [
       { device: 0, model: "i440bx-host-bridge" },
       { device: 7, function: 0, model: "piix4-isa" },
       { device: 3, model: "e1000-82545em", mac: "00:1b:21:0a:00:01", cabledTo: "tor0" },
       { device: 4, model: "e1000-82545em", mac: "00:1b:21:0a:00:02", cabledTo: "tor0" },
+      { device: 5, model: "megaraid-sas-1078", disks: [{ name: "local-raid1", sizeMb: 512 }] },
     ],
   },
   minimal: {

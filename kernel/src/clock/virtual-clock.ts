@@ -60,6 +60,27 @@ export class VirtualClock implements Clock {
     return this.drain(limit, maxEvents, false);
   }
 
+  /**
+   * Waits for `work` (a boot, a shutdown) while moving time on to the next timer whenever the event
+   * loop has nothing else to do: a driver whose probe sleeps on the clock (a firmware booting) needs
+   * time to pass, and nothing else moves a virtual clock while its owner awaits the kernel. Time is
+   * only moved while `mayAdvance()` holds (not during real I/O such as a module import).
+   */
+  async driveUntilSettled<T>(work: Promise<T>, mayAdvance: () => boolean = () => true): Promise<T> {
+    let settled = false;
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (settled || !mayAdvance()) continue;
+      const next = this.nextDeadline();
+      if (next !== undefined) this.runUntil(next);
+    }
+    return work;
+  }
+
   private drain(deadline: Nanoseconds, maxEvents: number, settleAtDeadline: boolean): RunResult {
     if (this.running) throw new Error("VirtualClock: run called from inside a timer callback");
     this.running = true;
