@@ -298,6 +298,8 @@ export class PciConfigSpace {
   restore(snapshot: PciConfigSnapshot): void {
     if (snapshot.version !== 1 || snapshot.bytes.length !== R.PCI_CONFIG_SPACE_SIZE) throw new Error("PciConfigSpace: unsupported snapshot");
     this.bytes.set(snapshot.bytes);
+    // Whoever decodes this function (a bus) must follow the restored command register and BARs.
+    for (const listener of this.listeners) listener(R.PCI_COMMAND, 2);
   }
 
   /** Back to power-on state: software-writable fields cleared, identity and capabilities kept. */

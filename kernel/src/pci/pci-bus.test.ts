@@ -46,6 +46,22 @@ describe("PCI bus", () => {
     expect(hw.mmio.read(0xf0000000, 4)).toBe(0xffffffff);
   });
 
+  it("decodes restored BARs after a configuration-space snapshot is restored", () => {
+    const hw = hardwareFixture();
+    const source = new ScratchDevice();
+    const fn = hw.bus.attach({ device: 3 }, source);
+    hw.bus.assignResources();
+    hw.bus.configWrite(fn.address, R.PCI_COMMAND, 2, R.PCI_COMMAND_MEMORY);
+    hw.bus.configWrite(fn.address, R.PCI_BASE_ADDRESS_0, 4, 0xf1000000);
+    const snapshot = JSON.parse(JSON.stringify(fn.config.snapshot()));
+
+    const other = hardwareFixture();
+    const target = other.bus.attach({ device: 3 }, new ScratchDevice());
+    expect(other.mmio.read(0xf1000000, 4)).toBe(0xffffffff);
+    target.config.restore(snapshot);
+    expect(other.mmio.read(0xf1000000 + SCRATCH_REGS.ID, 4)).toBe(0x5c4a7c11);
+  });
+
   it("gates device DMA on the bus master bit and on the device's IOMMU mappings", () => {
     const hw = hardwareFixture();
     const dev = new ScratchDevice();
