@@ -93,13 +93,14 @@ describe("UdpEthernetLink", () => {
       const s = dgram.createSocket("udp4");
       const linkPort = Number(process.argv[1]);
       s.on("message", (m) => {
-        if (m.length === 8 && m[4] === 2) { s.close(); return; }
+        if (m.length === 8 && m[4] === 2) { clearInterval(keepalive); s.close(); return; }
         if (m.length < 14) return;
         const reply = Buffer.concat([m.subarray(6, 12), m.subarray(0, 6), m.subarray(12)]);
         s.send(reply, linkPort, "127.0.0.1");
       });
       s.bind(0, "127.0.0.1", () => s.send(Buffer.from([0x56, 0x4d, 0x4b, 0x57, 1, 1, 0, 0]), linkPort, "127.0.0.1"));
-      setInterval(() => s.send(Buffer.from([0x56, 0x4d, 0x4b, 0x57, 1, 1, 0, 0]), linkPort, "127.0.0.1"), 20).unref();
+      const keepalive = setInterval(() => s.send(Buffer.from([0x56, 0x4d, 0x4b, 0x57, 1, 1, 0, 0]), linkPort, "127.0.0.1"), 20);
+      keepalive.unref();
     `;
     const child = spawn(process.execPath, ["-e", peerSource, String(link.localPort)], { stdio: "inherit" });
     cleanups.push(() => child.kill());
