@@ -7,18 +7,9 @@
 /** Identifies an I_T nexus: the initiator port (HBA, host) as the target sees it. Reservations and unit attentions are kept per nexus. */
 export type InitiatorId = string;
 
-/** SAM-5 status codes. */
-export const ScsiStatus = {
-  GOOD: 0x00,
-  CHECK_CONDITION: 0x02,
-  CONDITION_MET: 0x04,
-  BUSY: 0x08,
-  RESERVATION_CONFLICT: 0x18,
-  TASK_SET_FULL: 0x28,
-  ACA_ACTIVE: 0x30,
-  TASK_ABORTED: 0x40,
-} as const;
-export type ScsiStatus = (typeof ScsiStatus)[keyof typeof ScsiStatus];
+/** SAM-5 status codes: the kernel's own vocabulary, which the target speaks too. */
+export { ScsiStatus } from "@vmk/kernel";
+import type { ScsiStatus } from "@vmk/kernel";
 
 export interface ScsiCommand {
   /** The command descriptor block; its length must cover the opcode's group (6, 10, 12 or 16 bytes). */

@@ -1,17 +1,6 @@
-/** SPC-3 sense keys. */
-export const SenseKey = {
-  NO_SENSE: 0x0,
-  RECOVERED_ERROR: 0x1,
-  NOT_READY: 0x2,
-  MEDIUM_ERROR: 0x3,
-  HARDWARE_ERROR: 0x4,
-  ILLEGAL_REQUEST: 0x5,
-  UNIT_ATTENTION: 0x6,
-  DATA_PROTECT: 0x7,
-  ABORTED_COMMAND: 0xb,
-  MISCOMPARE: 0xe,
-} as const;
-export type SenseKey = (typeof SenseKey)[keyof typeof SenseKey];
+/** SPC sense keys, shared with the kernel's midlayer. */
+export { SenseKey } from "@vmk/kernel";
+import { SenseKey } from "@vmk/kernel";
 
 /** An additional sense code and its qualifier. */
 export interface AdditionalSense {
