@@ -1,11 +1,12 @@
 import "reflect-metadata";
 import { formatFigure, type BenchSuite } from "./bench-suite.js";
+import { cpuPeersSuite } from "./cpu-peers.bench.js";
 import { kernelIoSuite } from "./kernel-io.bench.js";
 import { netPathSuite } from "./net-path.bench.js";
 import { storagePathSuite } from "./storage-path.bench.js";
 
 /** Every benchmark suite, run in one process so that ratios compare figures from the same run. */
-export const benchSuites: BenchSuite[] = [kernelIoSuite, netPathSuite, storagePathSuite];
+export const benchSuites: BenchSuite[] = [kernelIoSuite, netPathSuite, storagePathSuite, cpuPeersSuite];
 
 export async function runBenchmarks(filter?: string): Promise<number> {
   let failures = 0;
