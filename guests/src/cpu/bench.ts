@@ -1,6 +1,8 @@
 /**
- * Interpreter throughput on three small 32-bit workloads (hand-assembled so the benchmark needs
- * no assembler): a tight ALU loop, a dword memory copy and a call/return-heavy loop.
+ * CPU throughput on three small 32-bit workloads (hand-assembled so the benchmark needs no
+ * assembler): a tight ALU loop, a dword memory copy and a call/return-heavy loop, each run by the
+ * interpreter alone and with the JIT, side by side. Run it from a bundled build (see
+ * bench-main.ts): under vitest every module is transformed and the figures mean nothing.
  */
 import { RamOnlyBus } from "./bus.js";
 import { Cpu } from "./cpu.js";
@@ -9,13 +11,20 @@ import { runInstructions } from "./interpreter.js";
 
 export interface CpuBenchmarkResult {
   name: string;
-  /** Millions of guest instructions per wall-clock second. */
+  /** Millions of guest instructions per wall-clock second with the default engine (JIT on). */
   mips: number;
   instructions: number;
   /** Wall-clock seconds. */
   seconds: number;
   /** Process CPU seconds over the same run: on a loaded host, instructions / cpuSeconds is the steadier figure. */
   cpuSeconds: number;
+  /** The same workload with the JIT disabled: MIPS (wall clock) and MIPS per CPU second. */
+  interpreterMips: number;
+  interpreterCpuMips: number;
+  /** The JIT's MIPS per CPU second. */
+  jitCpuMips: number;
+  /** JIT over interpreter, by CPU time. */
+  speedup: number;
 }
 
 const CODE = 0x1000;
@@ -60,8 +69,9 @@ function flatCpu(): Cpu {
   return cpu;
 }
 
-function runWorkload(code: number[]): { instructions: number; seconds: number; cpuSeconds: number } {
+function runWorkload(code: number[], jit: boolean): { instructions: number; seconds: number; cpuSeconds: number } {
   const cpu = flatCpu();
+  cpu.jit.enabled = jit;
   cpu.ram8.set(code, CODE);
   cpu.eip = CODE;
   const usage = process.cpuUsage();
@@ -76,9 +86,30 @@ function runWorkload(code: number[]): { instructions: number; seconds: number; c
 export async function runCpuBenchmarks(): Promise<CpuBenchmarkResult[]> {
   const results: CpuBenchmarkResult[] = [];
   for (const w of WORKLOADS) {
-    runWorkload(w.code(w.iterations >> 4)); // warm-up so the JIT has settled
-    const { instructions, seconds, cpuSeconds } = runWorkload(w.code(w.iterations));
-    results.push({ name: w.name, mips: instructions / seconds / 1e6, instructions, seconds, cpuSeconds });
+    runWorkload(w.code(w.iterations >> 4), false);
+    const interpreted = runWorkload(w.code(w.iterations), false);
+    runWorkload(w.code(w.iterations >> 4), true); // warm-up: V8 optimises the translations
+    const { instructions, seconds, cpuSeconds } = runWorkload(w.code(w.iterations), true);
+    const interpreterCpuMips = interpreted.instructions / interpreted.cpuSeconds / 1e6;
+    const jitCpuMips = instructions / cpuSeconds / 1e6;
+    results.push({
+      name: w.name,
+      mips: instructions / seconds / 1e6,
+      instructions,
+      seconds,
+      cpuSeconds,
+      interpreterMips: interpreted.instructions / interpreted.seconds / 1e6,
+      interpreterCpuMips,
+      jitCpuMips,
+      speedup: jitCpuMips / interpreterCpuMips,
+    });
   }
   return results;
+}
+
+/** The results as a table: interpreter and JIT MIPS per workload and their ratio. */
+export function formatCpuBenchmarks(results: CpuBenchmarkResult[]): string {
+  const rows = results.map((r) =>
+    `${r.name.padEnd(12)} ${r.interpreterCpuMips.toFixed(1).padStart(12)} ${r.jitCpuMips.toFixed(1).padStart(9)} ${(r.speedup.toFixed(2) + "x").padStart(8)}`);
+  return [`${"workload".padEnd(12)} ${"interp MIPS".padStart(12)} ${"JIT MIPS".padStart(9)} ${"ratio".padStart(8)}`, ...rows].join("\n");
 }

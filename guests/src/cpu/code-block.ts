@@ -3,7 +3,7 @@
  * byte. A block never leaves its 4 KiB page, ends at the first instruction that can change
  * control flow or CPU mode (TERMINATES), and is only reused for the same CS base, code size and
  * start EIP, so the precomputed next-EIPs stay right. Writes to a code page drop the blocks
- * that may cover the written bytes.
+ * that may cover the written bytes, and with them their JIT translations.
  */
 import type { Cpu } from "./cpu.js";
 import { Seg } from "./constants.js";
@@ -36,6 +36,29 @@ export class CodeBlock {
   secondSuccessor: CodeBlock | null = null;
   /** cpu.codeLinkEpoch when the links were made; older links are ignored. */
   linkEpoch = -1;
+  /** Runs counted towards JitSettings.hotThreshold since the block was built or its translation dropped. */
+  executions = 0;
+  /** The JavaScript translation for one CPU mode, or null while the block is interpreted (see TranslationCache). */
+  translation: BlockTranslation | null = null;
+}
+
+/**
+ * Runs a translated block: at most `limit` instructions (the caller guarantees at least the
+ * block's length), leaving EIP, registers and flags in the CPU; returns the instructions retired,
+ * complemented (~n) when the block left through an instruction that may have changed CS or the
+ * CPU mode, after which no linked block may follow directly.
+ */
+export type TranslatedBlockRun = (limit: number) => number;
+
+export class BlockTranslation {
+  constructor(
+    readonly block: CodeBlock,
+    /** currentJitMode() the code was specialised for. */
+    readonly mode: number,
+    readonly run: TranslatedBlockRun,
+    /** The block loads a segment register, so the CPU mode must be recomputed after it. */
+    readonly loadsSegments: boolean,
+  ) {}
 }
 
 /** Scratch record for instructions that cannot be cached (page-crossing, device memory). */
@@ -105,7 +128,7 @@ export function buildBlock(cpu: Cpu, eip: number): CodeBlock | null {
   block.lastByteEip = eip + bytes - 1;
   const page = cpu.markCodePage(phys >>> 12);
   const previous = page[phys & 0xfff];
-  if (previous !== undefined) previous.valid = false;
+  if (previous !== undefined) cpu.discardBlock(previous);
   page[phys & 0xfff] = block;
   return block;
 }

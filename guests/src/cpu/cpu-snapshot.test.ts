@@ -1,18 +1,20 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CPU_STATE_VERSION } from "./cpu-snapshot.js";
 import { runProgram } from "./system-harness.js";
 import { RamOnlyBus } from "./bus.js";
 import { Cpu } from "./cpu.js";
 import { runInstructions } from "./interpreter.js";
-import { requireTool } from "./test-support.js";
+import { applyTestEngine, CPU_ENGINES, requireTool, setTestEngine } from "./test-support.js";
 
-describe("CPU state snapshot", () => {
+describe.each(CPU_ENGINES)("CPU state snapshot (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
+
   it.runIf(requireTool("nasm") || process.env.CI)("round-trips through JSON and resumes identically", () => {
     // Stop a paging + privilege program part-way, snapshot, and continue both copies.
     const run = runProgram("privilege.asm", 60);
     const state = run.cpu.saveState();
     expect(state.version).toBe(CPU_STATE_VERSION);
-    const copy = new Cpu(new RamOnlyBus(8 << 20));
+    const copy = applyTestEngine(new Cpu(new RamOnlyBus(8 << 20)));
     copy.ram8.set(run.cpu.ram8);
     copy.restoreState(JSON.parse(JSON.stringify(state)));
     expect(copy.saveState()).toEqual(state);

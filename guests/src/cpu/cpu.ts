@@ -11,6 +11,8 @@ import { noteDataAccess, refreshBreakpoints } from "./debug-registers.js";
 import { FpuState } from "./fpu-state.js";
 import { type CpuState, restoreCpuState, saveCpuState } from "./cpu-snapshot.js";
 import type { CodeBlock } from "./code-block.js";
+import { DEFAULT_JIT_SETTINGS, type JitSettings } from "./jit-settings.js";
+import { TranslationCache } from "./jit-cache.js";
 
 /** Mirrors code-block.ts (a value import would be circular). */
 const MAX_BLOCK_BYTES = 64;
@@ -48,6 +50,8 @@ export class Cpu {
   /** Descriptor bits 8..23 of the high dword: access byte, then limit 19:16, AVL, L, D/B, G. */
   readonly segAttr = new Int32Array(8);
   readonly segAccessOk = new Int32Array(8);
+  /** Bit `seg` (ES..GS) set while that segment is flat: base 0, 4 GiB limit, readable, writable, expand-up. */
+  segFlatMask = 0;
   gdtrBase = 0;
   gdtrLimit = 0xffff;
   idtrBase = 0;
@@ -125,6 +129,10 @@ export class Cpu {
   /** Linear page and physical base of the page instructions are being fetched from (-1: none). */
   fetchPage = -1;
   fetchPhysBase = 0;
+  /** JIT tunables; change them at any time (a disabled JIT leaves translations unused). */
+  readonly jit: JitSettings = { ...DEFAULT_JIT_SETTINGS };
+  /** Translated blocks, bounded by jit.maxTranslatedBlocks. */
+  readonly translations = new TranslationCache();
 
   constructor(bus: CpuBus) {
     this.bus = bus;
@@ -223,6 +231,10 @@ export class Cpu {
       else ok = SegOk.READ | (attr & 2 ? SegOk.WRITE : 0) | (attr & 4 ? SegOk.EXPAND_DOWN : 0);
     }
     this.segAccessOk[seg] = ok;
+    if (seg < 6) {
+      const flat = (base | 0) === 0 && (limit | 0) === -1 && (seg === Seg.CS || (ok & (SegOk.READ | SegOk.WRITE | SegOk.EXPAND_DOWN)) === (SegOk.READ | SegOk.WRITE));
+      this.segFlatMask = flat ? this.segFlatMask | (1 << seg) : this.segFlatMask & ~(1 << seg);
+    }
     if (seg === Seg.CS) this.code32 = (attr & 0x4000) !== 0;
     else if (seg === Seg.SS) this.stack32 = (attr & 0x4000) !== 0;
   }
@@ -494,9 +506,10 @@ export class Cpu {
 
   /** Forgets every decoded instruction (after RAM was replaced wholesale, e.g. a snapshot restore). */
   invalidateAllCode(): void {
-    for (const page of this.decodedCode) if (page !== undefined) for (const block of page) if (block !== undefined) block.valid = false;
+    for (const page of this.decodedCode) if (page !== undefined) for (const block of page) if (block !== undefined) this.discardBlock(block);
     this.decodedCode.length = 0;
     this.codePages.fill(0);
+    this.translations.clear();
     this.flushTlb(true);
   }
 
@@ -515,13 +528,19 @@ export class Cpu {
         for (let i = at; i < pageEnd; i++) {
           const block = page[i & 0xfff];
           if (block !== undefined) {
-            block.valid = false;
+            this.discardBlock(block);
             page[i & 0xfff] = undefined;
           }
         }
       }
       at = pageEnd;
     }
+  }
+
+  /** Marks a cached block stale (a running block notices and leaves) and releases its JIT translation. */
+  discardBlock(block: CodeBlock): void {
+    block.valid = false;
+    this.translations.discard(block);
   }
 
   // ---- Instruction fetch --------------------------------------------------------------------

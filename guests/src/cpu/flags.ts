@@ -29,14 +29,19 @@ export function setLazy(cpu: Cpu, op: LazyOp, bits: number, a: number, b: number
 }
 
 export function getCF(cpu: Cpu): boolean {
-  const a = cpu.lazyA, b = cpu.lazyB, r = cpu.lazyResult;
-  switch (cpu.lazyOp) {
-    case LazyOp.NONE: case LazyOp.INC: case LazyOp.DEC: return (cpu.eflags & Flag.CF) !== 0;
-    case LazyOp.ADD: return r < a;
-    case LazyOp.ADC: return cpu.lazyCarryIn ? r <= a : r < a;
-    case LazyOp.SUB: return a < b;
-    case LazyOp.SBB: return cpu.lazyCarryIn ? a <= b : a < b;
-    default: return false;
+  return lazyCarry(cpu.lazyOp, cpu.lazyA, cpu.lazyB, cpu.lazyResult, cpu.lazyCarryIn, cpu.eflags) !== 0;
+}
+
+/** CF (0/1) of a lazy record given as values (operands may be int32 or unsigned), for getCF and the JIT. */
+export function lazyCarry(op: number, a: number, b: number, result: number, carryIn: number, eflags: number): number {
+  a >>>= 0; b >>>= 0; result >>>= 0;
+  switch (op) {
+    case LazyOp.ADD: return result < a ? 1 : 0;
+    case LazyOp.ADC: return (carryIn ? result <= a : result < a) ? 1 : 0;
+    case LazyOp.SUB: return a < b ? 1 : 0;
+    case LazyOp.SBB: return (carryIn ? a <= b : a < b) ? 1 : 0;
+    case LazyOp.LOGIC: return 0;
+    default: return eflags & Flag.CF; // NONE, INC, DEC
   }
 }
 

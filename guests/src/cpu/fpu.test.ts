@@ -1,9 +1,8 @@
 /** x87 behaviour on nasm snippets run in flat protected mode; results are read back from memory. */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Cr0 } from "./constants.js";
 import { Vector } from "./fault.js";
-import { stepOrFault } from "./interpreter.js";
-import { assemble, createFlatCpu, loadBytes, requireTool } from "./test-support.js";
+import { assemble, CPU_ENGINES, createFlatCpu, loadBytes, requireTool, runToHalt, setTestEngine } from "./test-support.js";
 
 const DATA = 0x20000;
 
@@ -11,19 +10,19 @@ function run(body: string, setup?: (cpu: ReturnType<typeof createFlatCpu>) => vo
   const cpu = createFlatCpu();
   cpu.regs[4] = 0x80000;
   setup?.(cpu);
-  const code = assemble(`bits 32\norg 0x1000\n${body}\n`);
+  const code = assemble(`bits 32\norg 0x1000\n${body}\nhlt\n`);
   loadBytes(cpu, 0x1000, code);
   cpu.eip = 0x1000;
   const faults: number[] = [];
-  for (let i = 0; i < 10000 && cpu.eip !== 0x1000 + code.length; i++) {
-    const v = stepOrFault(cpu);
-    if (v >= 0) { faults.push(v); break; }
-  }
+  const vector = runToHalt(cpu, 10000);
+  if (vector >= 0) faults.push(vector);
   const view = new DataView(cpu.bus.ram);
   return { cpu, faults, f64: (o: number) => view.getFloat64(DATA + o, true), i32: (o: number) => view.getInt32(DATA + o, true), u16: (o: number) => view.getUint16(DATA + o, true), view };
 }
 
-describe.runIf(requireTool("nasm") || process.env.CI)("x87", () => {
+describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("x87 (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
+
   it("initialises to the documented state", () => {
     const r = run(`fninit\nfnstsw [${DATA}]\nfnstcw [${DATA + 2}]\nfnstenv [${DATA + 16}]`);
     expect(r.u16(0)).toBe(0);

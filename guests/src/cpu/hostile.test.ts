@@ -2,19 +2,20 @@
  * Random bytes executed from random states in real, 16/32-bit protected, paged and ring-3
  * modes: the emulator may only ever raise architectural exceptions, never a host error.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RamOnlyBus } from "./bus.js";
 import { Cpu } from "./cpu.js";
 import { Cr0, Seg } from "./constants.js";
 import { runInstructions, stepOrFault } from "./interpreter.js";
 import { Random } from "./oracle/random.js";
+import { applyTestEngine, CPU_ENGINES, setTestEngine } from "./test-support.js";
 
 const RAM = 1 << 20;
 
 type Mode = "real" | "pm16" | "pm32" | "paged" | "ring3" | "v86";
 
 function randomCpu(rng: Random, mode: Mode): Cpu {
-  const cpu = new Cpu(new RamOnlyBus(RAM));
+  const cpu = applyTestEngine(new Cpu(new RamOnlyBus(RAM)));
   const ram = cpu.ram8;
   for (let i = 0; i < RAM; i += 4) cpu.ram32[i >> 2] = rng.next();
   // A few plausible descriptor tables and page tables amid the noise.
@@ -51,7 +52,9 @@ function randomCpu(rng: Random, mode: Mode): Cpu {
   return cpu;
 }
 
-describe("hostile instruction streams", () => {
+describe.each(CPU_ENGINES)("hostile instruction streams (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
+
   for (const mode of ["real", "pm16", "pm32", "paged", "ring3", "v86"] as const) {
     it(`never escapes the emulator in ${mode} mode`, () => {
       const rng = new Random(0x5eed + mode.length);

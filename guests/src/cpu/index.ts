@@ -8,4 +8,5 @@ export { decode, effectiveAddress } from "./decoder.js";
 export { DecodedInstruction } from "./instruction.js";
 export { DECODE_FORMS } from "./decode-forms.js";
 export { HANDLERS, TERMINATES, type Handler } from "./opcode-table.js";
-export { runCpuBenchmarks, type CpuBenchmarkResult } from "./bench.js";
+export { DEFAULT_JIT_SETTINGS, type JitSettings } from "./jit-settings.js";
+export { formatCpuBenchmarks, runCpuBenchmarks, type CpuBenchmarkResult } from "./bench.js";

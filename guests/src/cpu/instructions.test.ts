@@ -2,12 +2,11 @@
  * Hand-computed expectations per instruction group (the oracle covers breadth; these pin down
  * documented corner cases and the system-level instructions the oracle cannot run).
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Flag } from "./constants.js";
 import { Vector } from "./fault.js";
 import { materializeFlags } from "./flags.js";
-import { stepOrFault } from "./interpreter.js";
-import { assemble, createFlatCpu, loadBytes, requireTool } from "./test-support.js";
+import { assemble, CPU_ENGINES, createFlatCpu, loadBytes, requireTool, runToHalt, setTestEngine } from "./test-support.js";
 
 const ARITH = 0x8d5;
 
@@ -29,11 +28,10 @@ function execute(c: Case) {
   cpu.regs[4] = 0x80000;
   for (const [name, value] of Object.entries(c.regs ?? {})) cpu.regs[NAMES.indexOf(name as never)] = value;
   cpu.eflags = 0x2 | (c.flags ?? 0);
-  const code = assemble(`bits 32\norg 0x1000\n${c.code}\n`);
+  const code = assemble(`bits 32\norg 0x1000\n${c.code}\nhlt\n`);
   loadBytes(cpu, 0x1000, code);
   cpu.eip = 0x1000;
-  let fault = -1;
-  while (cpu.eip !== 0x1000 + code.length && fault < 0) fault = stepOrFault(cpu);
+  const fault = runToHalt(cpu);
   return { cpu, fault };
 }
 
@@ -106,7 +104,9 @@ const CASES: Case[] = [
   { name: "BOUND inside and outside", code: "mov dword [0x20000], 1\nmov dword [0x20004], 3\nmov eax, 2\nbound eax, [0x20000]\nmov eax, 4\nbound eax, [0x20000]", expect: { eax: 4 }, fault: Vector.BR },
 ];
 
-describe.runIf(requireTool("nasm") || process.env.CI)("instruction groups", () => {
+describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("instruction groups (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
+
   for (const c of CASES) {
     it(c.name, () => {
       const { cpu, fault } = execute(c);

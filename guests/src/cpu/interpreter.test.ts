@@ -1,9 +1,9 @@
 /** Run-loop behaviour: self-modifying code, interrupts, HLT, shadows, single-step, REP restart. */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { InterruptSource } from "./bus.js";
 import { Flag, Seg } from "./constants.js";
 import { runInstructions, stepOrFault } from "./interpreter.js";
-import { createFlatCpu, loadBytes } from "./test-support.js";
+import { CPU_ENGINES, createFlatCpu, loadBytes, setTestEngine } from "./test-support.js";
 import { Vector } from "./fault.js";
 import { refreshBreakpoints } from "./debug-registers.js";
 
@@ -29,7 +29,8 @@ function cpuWithIdt(handler = 0x9000) {
   return cpu;
 }
 
-describe("interpreter", () => {
+describe.each(CPU_ENGINES)("run loop (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("sees code it has just overwritten (decoded-instruction cache invalidation)", () => {
     const cpu = createFlatCpu();
     // mov byte [0x1009], 0x42 ; mov al, 0x11 (imm byte at 0x1009 gets patched) ; nop
@@ -115,7 +116,8 @@ describe("interpreter", () => {
   });
 });
 
-describe("NMI", () => {
+describe.each(CPU_ENGINES)("NMI (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("wakes HLT, ignores IF and stays blocked until IRET", () => {
     const cpu = cpuWithIdt();
     loadBytes(cpu, 0x1000, Uint8Array.from([0xf4, 0x90, 0x90]));
@@ -130,7 +132,8 @@ describe("NMI", () => {
   });
 });
 
-describe("self-modifying code inside one block", () => {
+describe.each(CPU_ENGINES)("self-modifying code inside one block (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("executes the bytes written by the previous instruction", () => {
     const cpu = createFlatCpu();
     // mov byte [0x100a], 0x05 ; mov eax, 1 (its immediate patched to 5) ; then the loop repeats
@@ -148,7 +151,8 @@ describe("self-modifying code inside one block", () => {
   });
 });
 
-describe("precise stack faults", () => {
+describe.each(CPU_ENGINES)("precise stack faults (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("POP to a faulting destination and PUSHAD past the stack limit leave ESP unchanged", () => {
     const cpu = createFlatCpu();
     cpu.setSegmentCache(Seg.ES, 0x10, 0, 0xfff, 0x4093);
@@ -169,7 +173,8 @@ describe("precise stack faults", () => {
   });
 });
 
-describe("bulk REP MOVS/STOS", () => {
+describe.each(CPU_ENGINES)("bulk REP MOVS/STOS (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("copies and fills across pages like the element loop, including overlap", () => {
     const cpu = createFlatCpu();
     for (let i = 0; i < 0x3000; i++) cpu.ram8[0x10000 + i] = (i * 7) & 0xff;
@@ -191,7 +196,8 @@ describe("bulk REP MOVS/STOS", () => {
   });
 });
 
-describe("debug registers", () => {
+describe.each(CPU_ENGINES)("debug registers (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("traps after a write that hits a data breakpoint and faults on an instruction breakpoint", () => {
     const cpu = cpuWithIdt(0x9000);
     // mov [0x20004], eax ; nop ; nop

@@ -11,22 +11,49 @@ import { FAULT_SIGNAL, isContributory, NO_ERROR_CODE, Vector } from "./fault.js"
 import { DecodedInstruction } from "./instruction.js";
 import { deliverInterrupt, exceptionHasErrorCode, InterruptKind } from "./interrupts.js";
 import { HANDLERS, TERMINATES } from "./opcode-table.js";
+import { runTranslated, translatedExit } from "./jit-dispatch.js";
 
-/** Executes up to `budget` instructions; returns how many ran (fewer when the CPU halts). */
+/**
+ * Executes up to `budget` instructions; returns how many ran (fewer when the CPU halts). Hot
+ * blocks run as JIT translations when cpu.jit.enabled (the default), cold ones interpreted.
+ */
 export function runInstructions(cpu: Cpu, budget: number): number {
   let executed = 0;
   while (executed < budget) {
     if (cpu.halted && !wakeFromHalt(cpu)) break;
+    const retiredBefore = cpu.instructionsRetired;
     try {
       executed = runBatch(cpu, budget, executed);
     } catch (e) {
       if (e !== FAULT_SIGNAL) throw e;
+      settleFaultedBlock(cpu);
+      // Everything the batch retired before the fault counts, and the faulting instruction too.
+      executed += cpu.instructionsRetired - retiredBefore + 1;
       cpu.eip = cpu.instructionStart;
       deliverException(cpu, cpu.pendingVector, cpu.pendingErrorCode);
-      executed++;
     }
   }
   return executed;
+}
+
+/** The block the interpreter is stepping through, so a fault can retire the instructions before it. */
+let interpretedBlock: CodeBlock | null = null;
+
+/**
+ * Retires the instructions of the interrupted block that completed before the faulting one
+ * (instructionStart), so the count (and the time-stamp counter) is exact whichever engine ran and
+ * wherever its blocks begin. Translated blocks do the same in their own catch.
+ */
+function settleFaultedBlock(cpu: Cpu): void {
+  const block = interpretedBlock;
+  interpretedBlock = null;
+  if (block === null) return;
+  const list = block.instructions;
+  let start = block.startEip;
+  for (let i = 0; i < list.length && start !== cpu.instructionStart; i++) {
+    cpu.instructionsRetired++;
+    start = list[i].nextEip;
+  }
 }
 
 function runBatch(cpu: Cpu, budget: number, executed: number): number {
@@ -75,9 +102,17 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
     }
     const list: DecodedInstruction[] = block.instructions;
     const count: number = list.length;
+    if (cpu.jit.enabled && budget - executed >= count) {
+      const ran = runTranslated(cpu, block, budget - executed);
+      if (ran >= 0) {
+        executed += ran;
+        previous = translatedExit.block;
+        continue;
+      }
+    }
     const stop = Math.min(count, budget - executed);
-    // Counts are settled per block; a fault part-way leaves them a little short (harmless: they
-    // pace the caller's budget and the time-stamp counter, which stays monotonic).
+    // Counts are settled per block; a fault part-way is settled by settleFaultedBlock.
+    interpretedBlock = block;
     let i = 0;
     for (;;) {
       const insn = list[i];
@@ -86,6 +121,7 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
       if (++i === stop || cpu.eip !== insn.nextEip || !block.valid) break;
       cpu.instructionStart = insn.nextEip;
       }
+    interpretedBlock = null;
     executed += i;
     cpu.instructionsRetired += i;
     // The next block may be linked unless the last instruction could change CS or the mode.
@@ -202,15 +238,17 @@ function tripleFault(cpu: Cpu): void {
 }
 
 /**
- * Executes one instruction and reports a fault instead of delivering it: returns the vector,
- * with EIP/ESP back at the faulting instruction, or -1. For tests and debugging tools.
+ * Executes one instruction (or up to `budget`, stopping early at HLT) and reports a fault instead
+ * of delivering it: returns the vector, with EIP/ESP back at the faulting instruction, or -1.
+ * For tests and debugging tools.
  */
-export function stepOrFault(cpu: Cpu): number {
+export function stepOrFault(cpu: Cpu, budget = 1): number {
   try {
-    runBatch(cpu, 1, 0);
+    runBatch(cpu, budget, 0);
     return -1;
   } catch (e) {
     if (e !== FAULT_SIGNAL) throw e;
+    settleFaultedBlock(cpu);
     cpu.eip = cpu.instructionStart;
     return cpu.pendingVector;
   }

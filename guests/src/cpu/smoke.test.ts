@@ -1,9 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { assemble, createFlatCpu, runFlat } from "./test-support.js";
-import { runInstructions } from "./interpreter.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { assemble, CPU_ENGINES, createFlatCpu, loadBytes, runToHalt, setTestEngine } from "./test-support.js";
 import { materializeFlags } from "./flags.js";
 
-describe("smoke", () => {
+describe.each(CPU_ENGINES)("smoke (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
+
   it("runs a loop", () => {
     const cpu = createFlatCpu();
     cpu.regs[4] = 0x10000;
@@ -17,8 +18,11 @@ describe("smoke", () => {
       push eax
       pop ebx
       imul ebx, ebx, 3
+      hlt
     `);
-    runFlat(cpu, 0x1000, code, runInstructions);
+    loadBytes(cpu, 0x1000, code);
+    cpu.eip = 0x1000;
+    expect(runToHalt(cpu)).toBe(-1);
     expect(cpu.regs[0]).toBe(55);
     expect(cpu.regs[3]).toBe(165);
     expect(materializeFlags(cpu) & 0x8d5).toBe(0x4); // IMUL: CF=OF=0; 165 = 0xa5 has even parity

@@ -6,7 +6,7 @@ import type { CpuBus, InterruptSource } from "./bus.js";
 import { Cpu } from "./cpu.js";
 import { Seg } from "./constants.js";
 import { runInstructions } from "./interpreter.js";
-import { assembleProgram } from "./test-support.js";
+import { applyTestEngine, assembleProgram } from "./test-support.js";
 
 export interface ProgramEvent {
   kind: "vector" | "error" | "checkpoint" | "value";
@@ -62,7 +62,7 @@ export class PeriodicInterrupt implements InterruptSource {
 /** Boots `name` at 0000:7C00 in real mode and runs it until it halts (or the budget runs out). */
 export function runProgram(name: string, budget = 2_000_000, ramBytes = 8 << 20, interrupts: InterruptSource | null = null): ProgramRun {
   const bus = new RecordingBus(ramBytes);
-  const cpu = new Cpu(bus);
+  const cpu = applyTestEngine(new Cpu(bus));
   cpu.interruptSource = interrupts;
   let tripleFaults = 0;
   cpu.onTripleFault = () => {

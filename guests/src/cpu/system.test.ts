@@ -1,13 +1,14 @@
 /** System-level behaviour checked with small nasm programs from guests/test-programs. */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PeriodicInterrupt, runProgram } from "./system-harness.js";
-import { requireTool } from "./test-support.js";
+import { CPU_ENGINES, requireTool, setTestEngine } from "./test-support.js";
 
 const hasNasm = requireTool("nasm");
 const mustRun = process.env.CI === "true" || process.env.CI === "1";
 const suite = hasNasm || mustRun ? describe : describe.skip;
 
-suite("system programs (nasm)", () => {
+suite.each(CPU_ENGINES)("system programs (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("nasm is installed", () => expect(hasNasm, "install nasm to assemble the CPU system tests").toBe(true));
 
   it("takes and returns from each exception class", () => {
@@ -21,7 +22,8 @@ suite("system programs (nasm)", () => {
   });
 });
 
-suite("paging (nasm)", () => {
+suite.each(CPU_ENGINES)("paging (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("translates, sets A/D bits, faults with CR2 and flushes", () => {
     const run = runProgram("paging.asm");
     expect(run.checkpoints).toEqual([1, 2]);
@@ -42,7 +44,8 @@ suite("paging (nasm)", () => {
   });
 });
 
-suite("privilege transitions (nasm)", () => {
+suite.each(CPU_ENGINES)("privilege transitions (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("moves between ring 0 and ring 3 by IRET, INT, call gates and SYSENTER", () => {
     const run = runProgram("privilege.asm");
     expect(run.checkpoints).toEqual([1, 2, 3]);
@@ -63,7 +66,8 @@ suite("privilege transitions (nasm)", () => {
   });
 });
 
-suite("task switches (nasm)", () => {
+suite.each(CPU_ENGINES)("task switches (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("switches through a task gate, returns with IRET and jumps between TSSs", () => {
     const run = runProgram("taskswitch.asm");
     expect(run.checkpoints).toEqual([1, 2, 3, 4, 5]);
@@ -72,7 +76,8 @@ suite("task switches (nasm)", () => {
   });
 });
 
-suite("shutdown (nasm)", () => {
+suite.each(CPU_ENGINES)("shutdown (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("resets the machine on a triple fault and reports it", () => {
     const run = runProgram("triple-fault.asm");
     expect(run.checkpoints).toEqual([1]);
@@ -82,7 +87,8 @@ suite("shutdown (nasm)", () => {
   });
 });
 
-suite("real mode (nasm)", () => {
+suite.each(CPU_ENGINES)("real mode (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("runs interrupts, exceptions, 16-bit addressing and far calls", () => {
     const run = runProgram("realmode.asm");
     expect(run.checkpoints).toEqual([1, 2]);
@@ -90,7 +96,8 @@ suite("real mode (nasm)", () => {
   });
 });
 
-suite("virtual-8086 mode (nasm)", () => {
+suite.each(CPU_ENGINES)("virtual-8086 mode (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("enters V86 with IRET, traps I/O, takes INT n to ring 0 and back, checks alignment", () => {
     const run = runProgram("v86.asm");
     expect(run.checkpoints).toEqual([1]);
@@ -100,7 +107,8 @@ suite("virtual-8086 mode (nasm)", () => {
   });
 });
 
-suite("double fault through a task gate (nasm)", () => {
+suite.each(CPU_ENGINES)("double fault through a task gate (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("switches to the #DF task and pushes the error code there", () => {
     const run = runProgram("double-fault-task.asm");
     expect(run.checkpoints).toEqual([1, 2]);
@@ -112,7 +120,8 @@ suite("double fault through a task gate (nasm)", () => {
   });
 });
 
-suite("mini OS with a timer (nasm)", () => {
+suite.each(CPU_ENGINES)("mini OS with a timer (nasm) (%s)", (engine) => {
+  beforeAll(() => setTestEngine(engine));
   it("takes timer interrupts in HLT and in ring 3, and serves system calls", () => {
     const timer = new PeriodicInterrupt(50);
     const run = runProgram("mini-os.asm", 2_000_000, 8 << 20, timer);

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { RamOnlyBus } from "./bus.js";
 import { Cpu } from "./cpu.js";
 import { Cr0, Seg } from "./constants.js";
+import { stepOrFault } from "./interpreter.js";
 
 export const GUESTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CACHE_DIR = join(GUESTS_DIR, ".cache", "cpu-tests");
@@ -17,12 +18,35 @@ export const CACHE_DIR = join(GUESTS_DIR, ".cache", "cpu-tests");
 const FLAT_CODE = 0xc09b;
 const FLAT_DATA = 0xc093;
 
+/**
+ * The execution engines every CPU suite runs under: the interpreter alone, and the JIT forced on
+ * for all code (threshold 0). VMK_CPU_ENGINES=interpreter or =jit narrows a run to one.
+ */
+export type CpuEngine = "interpreter" | "jit";
+export const CPU_ENGINES: CpuEngine[] = (["interpreter", "jit"] as const).filter(
+  (engine) => (process.env.VMK_CPU_ENGINES ?? "interpreter,jit").split(",").includes(engine),
+);
+
+let testEngine: CpuEngine = "interpreter";
+
+/** Selects the engine for CPUs the helpers create from now on (call it from a beforeAll). */
+export function setTestEngine(engine: CpuEngine): void {
+  testEngine = engine;
+}
+
+/** Configures `cpu` for the selected engine (the JIT translates every block on first sight). */
+export function applyTestEngine<T extends Cpu>(cpu: T, engine: CpuEngine = testEngine): T {
+  cpu.jit.enabled = engine === "jit";
+  cpu.jit.hotThreshold = 0;
+  return cpu;
+}
+
 /** Where createFlatCpu puts its GDT: null, 0x08 flat code, 0x10 flat data. */
 export const FLAT_GDT = 0x600;
 
 /** A CPU in 32-bit flat protected mode at CPL 0 with a three-entry GDT at FLAT_GDT. */
 export function createFlatCpu(ramBytes = 4 << 20): Cpu {
-  const cpu = new Cpu(new RamOnlyBus(ramBytes));
+  const cpu = applyTestEngine(new Cpu(new RamOnlyBus(ramBytes)));
   const gdt = new DataView(cpu.bus.ram, FLAT_GDT, 24);
   gdt.setUint32(8, 0x0000ffff, true);
   gdt.setUint32(12, 0x00cf9b00, true);
@@ -69,7 +93,11 @@ export function loadBytes(cpu: Cpu, address: number, bytes: Uint8Array): void {
   cpu.invalidateCode(address, bytes.length);
 }
 
-/** Runs 32-bit code placed at `address` until EIP reaches its end (or `limit` instructions). */
+/**
+ * Runs 32-bit code placed at `address` until EIP reaches its end (or `limit` instructions).
+ * Stepping one instruction at a time keeps translated code out of it: for code the JIT should
+ * run, end it with HLT and use runToHalt.
+ */
 export function runFlat(cpu: Cpu, address: number, code: Uint8Array, run: (cpu: Cpu, n: number) => number, limit = 100000): void {
   loadBytes(cpu, address, code);
   cpu.eip = address;
@@ -81,4 +109,17 @@ export function runFlat(cpu: Cpu, address: number, code: Uint8Array, run: (cpu: 
 function includesFingerprint(): string {
   const path = join(GUESTS_DIR, "test-programs", "pm.inc");
   return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
+
+/**
+ * Runs until HLT or the first fault, which is reported rather than delivered: the fault's vector
+ * (EIP back at the faulting instruction), or -1 after HLT. Budgets large enough for whole blocks
+ * let translated code run.
+ */
+export function runToHalt(cpu: Cpu, limit = 1_000_000): number {
+  for (let ran = 0; ran < limit && !cpu.halted; ran += 10_000) {
+    const vector = stepOrFault(cpu, Math.min(10_000, limit - ran));
+    if (vector >= 0) return vector;
+  }
+  return -1;
 }
