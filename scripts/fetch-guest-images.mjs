@@ -4,7 +4,8 @@
 // cache directory the loaders' tests and `vmk` look in:
 //
 //   <cache>/vmlinuz              the bzImage
-//   <cache>/initramfs.cpio.gz    /init + busybox + applet links + /dev/console
+//   <cache>/initramfs.cpio.gz    /init + busybox + applet links + /dev/console + the kernel modules
+//                                the guest needs (e1000 and what it depends on), loaded by /init
 //   <cache>/manifest.json        which package versions they came from
 //
 // Usage: node scripts/fetch-guest-images.mjs [--setup-apt] [--cache DIR] [--force]
@@ -19,11 +20,14 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { buildInitramfs } from "./src/initramfs.mjs";
+import { collectModules } from "./src/kernel-modules.mjs";
 
 const KERNEL_METAPACKAGE = "linux-image-686";
 const BUSYBOX_PACKAGE = "busybox-static";
 const ARCH = "i386";
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
+/** Modules Debian builds as =m that a vmk VM's hardware needs: the NIC (an 82545EM e1000). */
+const GUEST_MODULES = ["e1000"];
 
 class UserFacingError extends Error {
   constructor(message, exitCode = 1) {
@@ -227,7 +231,10 @@ function main() {
 
   progress.show("building the initramfs (cpio newc, gzip)");
   const applets = listApplets(busyboxPath);
-  const archive = buildInitramfs({ busybox: new Uint8Array(readFileSync(busyboxPath)), applets });
+  const moduleRoot = join(kernelRoot, "lib", "modules", kernelRelease);
+  if (!existsSync(moduleRoot)) throw new UserFacingError(`${kernelDeb} has no lib/modules/${kernelRelease}`);
+  const modules = collectModules(moduleRoot, GUEST_MODULES);
+  const archive = buildInitramfs({ busybox: new Uint8Array(readFileSync(busyboxPath)), applets, kernelRelease, modules });
   writeFileSync(files.initramfs, gzipSync(archive, { level: 9 }));
   copyFileSync(join(kernelRoot, "boot", vmlinuz), files.kernel);
 
@@ -239,7 +246,7 @@ function main() {
         version: MANIFEST_VERSION,
         kernel: { package: kernelPackage.name, version: kernelPackage.version, release: kernelRelease, file: "vmlinuz" },
         busybox: { package: BUSYBOX_PACKAGE, version: busyboxVersion, applets: applets.length },
-        initramfs: { file: "initramfs.cpio.gz", uncompressedBytes: archive.length },
+        initramfs: { file: "initramfs.cpio.gz", uncompressedBytes: archive.length, modules: modules.map((module) => module.path) },
         commandLine: "console=ttyS0 earlyprintk=serial,ttyS0,115200",
         created: new Date().toISOString(),
       },
@@ -252,7 +259,8 @@ function main() {
   progress.done(
     `guest images in ${cache}:\n` +
       `  vmlinuz            ${kernelRelease} (${size(files.kernel)})\n` +
-      `  initramfs.cpio.gz  busybox ${busyboxVersion}, ${applets.length > 0 ? `${applets.length} applet links` : "applets linked by /init at boot"} (${size(files.initramfs)})`,
+      `  initramfs.cpio.gz  busybox ${busyboxVersion}, ${applets.length > 0 ? `${applets.length} applet links` : "applets linked by /init at boot"}, ` +
+      `modules ${modules.map((module) => module.name).join(", ")} (${size(files.initramfs)})`,
   );
 }
 

@@ -8,6 +8,7 @@ import { I8042, type I8042State } from "./i8042/keyboard-controller.js";
 import { UNCONNECTED_IRQ } from "./irq-line.js";
 import { PicPair, type PicPairState } from "./pic/pic-pair.js";
 import { Pit, type PitState } from "./pit/pit.js";
+import { TimerTickCatchUp, type TimerTickCatchUpState } from "./pit/timer-tick-catch-up.js";
 import { POST_CODE_PORT, PostCodePort } from "./post-code-port/post-code-port.js";
 import { Rtc, type RtcState } from "./rtc/rtc.js";
 import { SystemControlPortA, type SystemControlPortAState } from "./system-control-port-a/system-control-port-a.js";
@@ -72,6 +73,8 @@ export interface PcPlatformState {
   a20: A20GateState;
   com1: UartState;
   com2: UartState;
+  /** Timer ticks owed to the guest (absent in states saved before tick catch-up existed). */
+  timerCatchUp?: TimerTickCatchUpState;
 }
 
 /**
@@ -86,6 +89,8 @@ export class PcPlatform implements PortHandler, InterruptSource {
   readonly pic = new PicPair();
   readonly a20 = new A20Gate();
   readonly pit: Pit;
+  /** IRQ0 as the PIT drives it, with lost periodic ticks caught up. */
+  readonly timerCatchUp: TimerTickCatchUp;
   readonly systemControlA: SystemControlPortA;
   readonly systemControlB: SystemControlPortB;
   readonly rtc: Rtc;
@@ -101,7 +106,10 @@ export class PcPlatform implements PortHandler, InterruptSource {
     const requestCpuReset = () => options.onCpuReset?.();
     this.faults = options.faults ?? new FaultRecord(clock);
     this.ports = new PortSpace(this.faults);
-    this.pit = new Pit({ clock, outputs: [this.pic.line(IsaIrq.Timer), UNCONNECTED_IRQ, UNCONNECTED_IRQ] });
+    this.timerCatchUp = new TimerTickCatchUp(this.pic, IsaIrq.Timer);
+    this.pit = new Pit({ clock, outputs: [this.timerCatchUp, UNCONNECTED_IRQ, UNCONNECTED_IRQ] });
+    this.timerCatchUp.drivenBy(this.pit.counters[0]!);
+    this.pic.onAcknowledge = (irq) => this.timerCatchUp.acknowledged(irq);
     this.systemControlA = new SystemControlPortA({ a20: this.a20, requestCpuReset });
     this.systemControlB = new SystemControlPortB({ clock, pit: this.pit });
     this.rtc = new Rtc({
@@ -157,6 +165,7 @@ export class PcPlatform implements PortHandler, InterruptSource {
 
   /** A platform reset (power-on or PCI reset): every device to its reset state; the RTC keeps time. */
   reset(): void {
+    this.timerCatchUp.backlog = 0;
     this.pic.reset();
     this.pit.reset();
     this.systemControlA.reset();
@@ -179,6 +188,7 @@ export class PcPlatform implements PortHandler, InterruptSource {
       a20: this.a20.saveState(),
       com1: this.com1.saveState(),
       com2: this.com2.saveState(),
+      timerCatchUp: this.timerCatchUp.saveState(),
     };
   }
 
@@ -194,5 +204,6 @@ export class PcPlatform implements PortHandler, InterruptSource {
     this.com1.restoreState(state.com1);
     this.com2.restoreState(state.com2);
     this.pic.restoreState(state.pic);
+    this.timerCatchUp.restoreState(state.timerCatchUp);
   }
 }

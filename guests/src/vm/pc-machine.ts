@@ -11,6 +11,8 @@ import type { SerialBackend } from "../platform/uart/serial-backend.js";
 import type { Uart16550 } from "../platform/uart/uart-16550.js";
 import { loadBootImage, type BootImages, type LoadedBootImage } from "./boot-image.js";
 import { PcCpuBus } from "./pc-cpu-bus.js";
+import { SliceClock } from "./slice-clock.js";
+import { VIRTUAL_NS_PER_INSTRUCTION } from "./virtual-time-vcpu-loop.js";
 
 export interface PcMachineOptions {
   clock: Clock;
@@ -43,6 +45,8 @@ const FAST_A20 = 0x02;
  */
 export class PcMachine {
   readonly clock: Clock;
+  /** What the devices read time from: the clock, moved on by the instructions of the running slice. */
+  readonly deviceClock: SliceClock;
   readonly ram: ArrayBuffer;
   readonly ramBytes: Uint8Array;
   readonly ramView: DataView;
@@ -59,11 +63,12 @@ export class PcMachine {
 
   constructor(options: PcMachineOptions) {
     this.clock = options.clock;
+    this.deviceClock = new SliceClock(options.clock, () => this.cpu.instructionsRetired, VIRTUAL_NS_PER_INSTRUCTION);
     this.ram = new ArrayBuffer(options.memoryBytes);
     this.ramBytes = new Uint8Array(this.ram);
     this.ramView = new DataView(this.ram);
     this.platform = new PcPlatform({
-      clock: options.clock,
+      clock: this.deviceClock,
       ramBytes: options.memoryBytes,
       rtcStartTime: options.rtcStartTime,
       com1: options.com1,
@@ -87,7 +92,7 @@ export class PcMachine {
       ports: this.platform.ports,
       mmio: this.mmio,
       ram: this.ram,
-      clock: options.clock,
+      clock: this.deviceClock,
       faults: this.faults,
       isaIrq: (irq) => this.platform.pic.line(irq),
       onResetRequest: () => this.requestStop({ kind: "reset", cause: "reset-control-register" }),
@@ -145,7 +150,13 @@ export class PcMachine {
     const cpu = this.cpu;
     const tsc = cpu.tscBase + cpu.instructionsRetired;
     if (guestTimeNs > tsc) cpu.tscBase += guestTimeNs - tsc;
-    const executed = runInstructions(cpu, budget);
+    this.deviceClock.beginSlice();
+    let executed: number;
+    try {
+      executed = runInstructions(cpu, budget);
+    } finally {
+      this.deviceClock.endSlice();
+    }
     this.instructionCount += executed;
     if (this.request !== undefined) cpu.interruptSource = this.platform;
     return executed;

@@ -32,6 +32,8 @@ export class PicPair implements InterruptSource {
 
   /** Called when INT to the CPU changes, so a halted vCPU can be woken. */
   onInterruptRequest: ((asserted: boolean) => void) | undefined;
+  /** Called after an INTA cycle took a request from ISA IRQ `irq` (not for spurious answers). */
+  onAcknowledge: ((irq: number) => void) | undefined;
 
   constructor() {
     this.masterPorts = this.chipPorts(this.master);
@@ -69,14 +71,30 @@ export class PicPair implements InterruptSource {
     return this.master.highestRequest() >= 0;
   }
 
+  /** An edge on ISA IRQ `irq` (0-7) is latched and its input still high: a request nobody has taken yet. */
+  edgeWaiting(irq: number): boolean {
+    const bit = 1 << irq;
+    const s = this.master.state;
+    return (s.edgeLatches & s.lines & bit) !== 0;
+  }
+
+  /** The guest masked ISA IRQ `irq` (0-7) in the master's IMR. */
+  masked(irq: number): boolean {
+    return (this.master.state.imr & (1 << irq)) !== 0;
+  }
+
   acknowledge(): number {
     const master = this.master.acknowledge();
     let vector: number;
+    let taken = master.spurious ? -1 : master.level;
     if (!master.spurious && this.master.cascadeLines & (1 << master.level)) {
       // The master puts the IR on the cascade bus; only a slave whose ICW3 ID matches answers.
       if ((this.slave.state.cascade & 7) === master.level) {
-        vector = this.slave.vectorFor(this.slave.acknowledge().level);
+        const slave = this.slave.acknowledge();
+        vector = this.slave.vectorFor(slave.level);
+        taken = slave.spurious ? -1 : 8 + slave.level;
       } else {
+        taken = -1;
         vector = 0xff;
       }
       // The slave drops INT during INTA: a request still waiting there needs a new edge at the master.
@@ -85,6 +103,7 @@ export class PicPair implements InterruptSource {
       vector = this.master.vectorFor(master.level);
     }
     this.update();
+    if (taken >= 0) this.onAcknowledge?.(taken);
     return vector;
   }
 

@@ -1,0 +1,65 @@
+import { VirtualClock, type Clock } from "@vmk/kernel";
+import { describe, expect, it } from "vitest";
+import { Reg, Seg } from "../cpu/constants.js";
+import { PcMachine } from "./pc-machine.js";
+import { SliceClock } from "./slice-clock.js";
+
+describe("the clock devices see inside a slice", () => {
+  it("runs ahead of a virtual clock by the instructions the slice has retired, and timers count from there", () => {
+    const base = new VirtualClock(5_000);
+    let retired = 100;
+    const clock = new SliceClock(base, () => retired, 1);
+    expect(clock.now()).toBe(5_000);
+    clock.beginSlice();
+    retired += 700;
+    expect(clock.now()).toBe(5_700);
+    const fired: number[] = [];
+    clock.setTimer(300, () => fired.push(base.now()));
+    clock.endSlice();
+    expect(clock.now()).toBe(5_000);
+    base.runUntil(10_000);
+    expect(fired).toEqual([6_000]);
+  });
+
+  it("adds nothing on a real clock, where time moves during the slice by itself", () => {
+    const host = new VirtualClock(42);
+    const real: Clock = { kind: "real", now: () => host.now(), setTimer: (delay, callback) => host.setTimer(delay, callback), pendingTimers: () => host.pendingTimers() };
+    let retired = 0;
+    const clock = new SliceClock(real, () => retired, 1);
+    clock.beginSlice();
+    retired = 1_000;
+    expect(clock.now()).toBe(42);
+  });
+
+  it("lets a guest see the PIT count down within one slice (Linux calibrates the TSC against it)", () => {
+    const clock = new VirtualClock();
+    const machine = new PcMachine({ clock, memoryBytes: 1 << 20 });
+    // Real mode at 0:7C00. Counter 0 in mode 2 from 65536; latch and read it into BX, spin 65536
+    // LOOPs (65.5 µs at 1 ns each), latch and read it into DX, halt.
+    const code = [
+      0xb0, 0x34, 0xe6, 0x43, 0x30, 0xc0, 0xe6, 0x40, 0xe6, 0x40, // mov al,34h; out 43h,al; xor al,al; out 40h,al; out 40h,al
+      0xb0, 0x00, 0xe6, 0x43, 0xe4, 0x40, 0x88, 0xc3, 0xe4, 0x40, 0x88, 0xc7, // latch; in al,40h; mov bl,al; in al,40h; mov bh,al
+      0x31, 0xc9, 0xe2, 0xfe, // xor cx,cx; L: loop L
+      0xb0, 0x00, 0xe6, 0x43, 0xe4, 0x40, 0x88, 0xc2, 0xe4, 0x40, 0x88, 0xc6, // latch; in al,40h; mov dl,al; in al,40h; mov dh,al
+      0xf4, // hlt
+    ];
+    machine.ramBytes.set(code, 0x7c00);
+    const cpu = machine.cpu;
+    cpu.reset();
+    cpu.setSegmentCache(Seg.CS, 0, 0, 0xffff, 0x9b);
+    cpu.eip = 0x7c00;
+    cpu.eflags &= ~0x200;
+    const executed = machine.runSlice(200_000, 0);
+    expect(cpu.halted).toBe(true);
+    expect(executed).toBeGreaterThan(65_536);
+    const before = cpu.regs[Reg.EBX]! & 0xffff;
+    const after = cpu.regs[Reg.EDX]! & 0xffff;
+    // 65 536 + a few instructions at 1 ns each are 78 PIT input clocks (1.193182 MHz); the count
+    // starts at 0 (65536), so the difference is taken modulo 2^16.
+    const counted = (before - after) & 0xffff;
+    expect(counted).toBeGreaterThanOrEqual(78);
+    expect(counted).toBeLessThanOrEqual(79);
+    // Outside the slice the devices are back on the machine's clock.
+    expect(machine.deviceClock.now()).toBe(clock.now());
+  });
+});
