@@ -67,3 +67,4 @@ export * from "./guest/vm-config.js";
 export * from "./guest/vmm.js";
 export * from "./guest/virtual-machine.js";
 export * from "./guest/vm-registry.js";
+export * from "./pci/bar-decoder.js";

@@ -1,4 +1,5 @@
 import {
+  BarDecoder,
   PCI_CONFIG_HEADER_END,
   formatPciAddress,
   toPciAddress,
@@ -48,7 +49,7 @@ const FOUR_GIB = 2 ** 32;
 export class GuestPciFunction {
   readonly name: string;
   readonly dma: GuestDmaPort;
-  private readonly decoded = new Map<number, IoRegion>();
+  private readonly bars: BarDecoder;
   private intxRequested = false;
   private intxDriven = false;
 
@@ -66,6 +67,14 @@ export class GuestPciFunction {
       busMasterEnabled: () => model.config.busMasterEnabled,
       onRamWritten: options.onRamWritten,
     });
+    // A memory BAR below the top of RAM is shadowed by RAM on the i440FX (DRAM wins below TOM); one
+    // with upper 32 bits set is beyond a 32-bit guest's reach.
+    this.bars = new BarDecoder(this.name, model, {
+      space: (kind) => (kind === "io" ? options.ports : options.mmio),
+      reachable: (bar, base) => (bar.kind === "io" ? base + bar.size <= options.ports.limit : base >= options.ram.byteLength && base + bar.size <= FOUR_GIB),
+      decodeFailed: (bar, base, reason) =>
+        options.faults.record({ kind: "device-error", address: base, length: bar.size, write: true, requester: this.name, detail: `BAR${bar.index} not decoded: ${reason}` }),
+    });
   }
 
   get config() {
@@ -74,50 +83,12 @@ export class GuestPciFunction {
 
   /** The BAR windows decoded right now, by BAR index. */
   decodedRegions(): ReadonlyMap<number, IoRegion> {
-    return this.decoded;
+    return this.bars.regions();
   }
 
-  /**
-   * Follows the command register and BAR addresses after a configuration write. A memory BAR below the
-   * top of RAM is shadowed by RAM on the i440FX (DRAM wins below TOM), so it is not decoded; one with
-   * upper 32 bits set is beyond a 32-bit guest's reach.
-   */
+  /** Follows the command register and BAR addresses after a configuration write. */
   updateDecoding(): void {
-    const config = this.config;
-    for (const bar of config.bars) {
-      if (!bar) continue;
-      const enabled = bar.kind === "io" ? config.ioSpaceEnabled : config.memorySpaceEnabled;
-      const base = config.barAddress(bar.index);
-      const space = bar.kind === "io" ? this.options.ports : this.options.mmio;
-      const reachable = bar.kind === "io" ? base + bar.size <= space.limit : base >= this.options.ram.byteLength && base + bar.size <= FOUR_GIB;
-      const wanted = enabled && base !== 0 && reachable;
-      const current = this.decoded.get(bar.index);
-      if (current && (!wanted || current.base !== base)) {
-        space.unmap(current);
-        this.decoded.delete(bar.index);
-      }
-      if (!wanted || this.decoded.has(bar.index)) continue;
-      try {
-        const index = bar.index;
-        const region = space.map(
-          `${this.name} BAR${index}`,
-          base,
-          bar.size,
-          { read: (offset, width) => this.model.barRead(index, offset, width), write: (offset, width, value) => this.model.barWrite(index, offset, width, value) },
-          { widths: this.model.barAccessWidths?.(index), owner: this.name },
-        );
-        this.decoded.set(index, region);
-      } catch (error) {
-        this.options.faults.record({
-          kind: "device-error",
-          address: base,
-          length: bar.size,
-          write: true,
-          requester: this.name,
-          detail: `BAR${bar.index} not decoded: ${(error as Error).message}`,
-        });
-      }
-    }
+    this.bars.update();
     this.driveIntx();
   }
 
@@ -134,10 +105,7 @@ export class GuestPciFunction {
 
   /** Drops the function's decode windows and interrupt (unplug). */
   release(): void {
-    for (const [index, region] of this.decoded) {
-      (this.config.bars[index]!.kind === "io" ? this.options.ports : this.options.mmio).unmap(region);
-    }
-    this.decoded.clear();
+    this.bars.release();
     this.intxRequested = false;
     this.driveIntx();
   }

@@ -9,6 +9,7 @@ import type { KernelLog } from "../log/kernel-log.js";
 import { DmaDomain } from "../memory/dma.js";
 import type { MachineMemory } from "../memory/machine-memory.js";
 import * as R from "./config-registers.js";
+import { BarDecoder } from "./bar-decoder.js";
 import type { PciDeviceModel, PciDevicePort } from "./pci-device-model.js";
 import { formatPciAddress, toPciAddress, type PciAddress, type PciSlot } from "./pci-address.js";
 
@@ -17,7 +18,7 @@ export class PciFunction {
   readonly name: string;
   /** Global system interrupt its INTx pin is routed to (undefined without a pin). */
   gsi: number | undefined;
-  private readonly mapped = new Map<number, IoRegion>();
+  private readonly bars: BarDecoder;
   private intxAsserted = false;
   private msiAsserted = new Set<number>();
 
@@ -28,6 +29,10 @@ export class PciFunction {
     private readonly bus: PciBus,
   ) {
     this.name = formatPciAddress(address);
+    this.bars = new BarDecoder(this.name, model, {
+      space: (kind) => bus.space(kind),
+      decodeFailed: (bar, base, reason) => bus.log.warn("pci", `${this.name}: BAR${bar.index} at 0x${base.toString(16)} not decoded: ${reason}`),
+    });
   }
 
   get config() {
@@ -36,40 +41,12 @@ export class PciFunction {
 
   /** The BAR regions currently decoded, by BAR index. */
   decodedRegions(): ReadonlyMap<number, IoRegion> {
-    return this.mapped;
+    return this.bars.regions();
   }
 
   /** Re-evaluates which BARs decode after a config write (command bits, BAR addresses). */
   updateDecoding(): void {
-    const config = this.config;
-    for (const bar of config.bars) {
-      if (!bar) continue;
-      const enabled = bar.kind === "io" ? config.ioSpaceEnabled : config.memorySpaceEnabled;
-      const base = config.barAddress(bar.index);
-      const current = this.mapped.get(bar.index);
-      const wanted = enabled && base !== 0;
-      if (current && (!wanted || current.base !== base)) {
-        this.bus.space(bar.kind).unmap(current);
-        this.mapped.delete(bar.index);
-      }
-      if (wanted && !this.mapped.has(bar.index)) {
-        try {
-          const region = this.bus.space(bar.kind).map(
-            `${this.name} BAR${bar.index}`,
-            base,
-            bar.size,
-            {
-              read: (offset, width) => this.model.barRead(bar.index, offset, width),
-              write: (offset, width, value) => this.model.barWrite(bar.index, offset, width, value),
-            },
-            { widths: this.model.barAccessWidths?.(bar.index), owner: this.name },
-          );
-          this.mapped.set(bar.index, region);
-        } catch (error) {
-          this.bus.log.warn("pci", `${this.name}: BAR${bar.index} at 0x${base.toString(16)} not decoded: ${(error as Error).message}`);
-        }
-      }
-    }
+    this.bars.update();
     this.refreshIntx();
   }
 
