@@ -25,6 +25,9 @@ Options:
   --initrd FILE    (run) its initramfs
   --append TEXT    (run) the kernel command line
   --memory MB      (run) guest memory
+  --debugcon FILE  (run) write the bytes the guest sends to port 0xE9 to FILE
+  --timeout S      (run) power the VM off after S seconds of guest time
+  --no-jit         (run) interpret every instruction (no translation to JavaScript)
   -h, --help       this text
 `;
 
@@ -45,6 +48,9 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
         initrd: { type: "string" },
         append: { type: "string" },
         memory: { type: "string" },
+        debugcon: { type: "string" },
+        timeout: { type: "string" },
+        "no-jit": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -85,7 +91,22 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
           process.stderr.write(`vmk: --memory wants a whole number of MiB, not "${values.memory}"\n`);
           return 2;
         }
-        return await runCommand({ ...options, vmx: values.vmx, kernel: values.kernel, initrd: values.initrd, append: values.append, memoryMb });
+        const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
+        if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
+          process.stderr.write(`vmk: --timeout wants a positive number of seconds, not "${values.timeout}"\n`);
+          return 2;
+        }
+        return await runCommand({
+          ...options,
+          vmx: values.vmx,
+          kernel: values.kernel,
+          initrd: values.initrd,
+          append: values.append,
+          memoryMb,
+          debugcon: values.debugcon,
+          timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+          jit: !values["no-jit"],
+        });
       }
       case "version":
         out(values.json ? JSON.stringify({ release: KERNEL_RELEASE, kernelApi: KERNEL_API_VERSION }) : `vmk ${KERNEL_RELEASE}, kernel API ${KERNEL_API_VERSION}`);

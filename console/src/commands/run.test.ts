@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -32,6 +32,31 @@ describe("vmk run", () => {
     expect(screen, lines.join("\n")).toMatch(/vmk timer test/);
     expect(code).toBe(67);
     expect(lines.join("\n")).toMatch(/VM stopped: .*\(exit code 67\)/);
+  });
+
+  it("writes port 0xE9 to the --debugcon file and powers off at --timeout (interpreter only, --no-jit)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vmk-run-"));
+    const kernel = join(dir, "debugcon.bin");
+    execFileSync("nasm", ["-f", "bin", "-I", `${VM_TEST_PROGRAMS}/`, "-o", kernel, join(VM_TEST_PROGRAMS, "debugcon.asm")]);
+    const debugcon = join(dir, "debugcon.txt");
+    const lines: string[] = [];
+    const code = await runCommand({
+      profile: "minimal",
+      name: "esx-run",
+      json: false,
+      virtual: true,
+      settleMs: 0,
+      out: (text) => lines.push(text),
+      kernel,
+      memoryMb: 16,
+      debugcon,
+      timeoutMs: 20,
+      jit: false,
+      terminal: { input: new PassThrough(), output: new PassThrough() },
+    });
+    expect(code).toBe(0);
+    expect(readFileSync(debugcon, "latin1")).toBe("hello from port 0xe9\n");
+    expect(lines.join("\n")).toMatch(/VM stopped: requested: timeout of 20 ms/);
   });
 
   it("explains where the default guest comes from when it is missing", async () => {

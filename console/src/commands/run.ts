@@ -10,6 +10,9 @@ export interface RunCommandOptions extends HostCommandOptions {
   initrd?: string;
   append?: string;
   memoryMb?: number;
+  debugcon?: string;
+  timeoutMs?: number;
+  jit?: boolean;
   /** Where COM1 is attached (default: this process's stdin/stdout). */
   terminal?: { input: TerminalInput; output: TerminalOutput };
 }
@@ -42,6 +45,9 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     initrd,
     cmdline: options.append ?? (options.vmx ? undefined : "console=ttyS0,115200 earlyprintk=serial,ttyS0,115200"),
     memoryMb: options.memoryMb,
+    debugconPath: options.debugcon,
+    timeoutMs: options.timeoutMs,
+    jit: options.jit,
     time: options.virtual ? "virtual" : "real",
     network: host.network,
     terminal: options.terminal ?? { input: process.stdin, output: process.stdout },

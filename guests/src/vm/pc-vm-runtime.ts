@@ -1,3 +1,4 @@
+import type { ByteSink } from "../platform/byte-sink.js";
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { VmConfig, VmResetCause, VmRuntime, VmRuntimeEvent, VmRuntimePowerState, VmRuntimeServices, VmRuntimeStats, VmStopReason } from "@vmk/kernel";
 import { E1000Model } from "@vmk/hardware";
@@ -27,6 +28,10 @@ export interface PcVmRuntimeOptions {
   guestReset?: "reboot" | "powerOff";
   /** The RTC's date at power-on (ms since 1970). */
   rtcStartTime?: number;
+  /** Where bytes written to the debug port 0xE9 go (QEMU's -debugcon); the port is not decoded without one. */
+  debugConsole?: ByteSink;
+  /** Translate hot guest code to JavaScript (default); false runs everything in the interpreter. */
+  jit?: boolean;
 }
 
 interface VirtualNic {
@@ -61,7 +66,9 @@ export class PcVmRuntime implements VmRuntime, VcpuLoopHost {
       com1: this.lines[0],
       com2: this.lines[1],
       rtcStartTime: options.rtcStartTime,
+      debugConsole: options.debugConsole,
     });
+    this.machine.cpu.jit.enabled = options.jit ?? true;
     for (const nicConfig of config.nics) {
       // VMware's e1000 virtual device is the 82545EM (PCI-X, 64-bit BARs, MSI capability).
       const model = new E1000Model({ variant: "82545EM", mac: nicConfig.mac });

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { formatVmx, parseVmConfig, RealTimeClock, VirtualClock, type LogLevel, type NetworkStack, type VmConfig, type VmStopReason } from "@vmk/kernel";
@@ -28,6 +28,12 @@ export interface RunVmOptions {
   log?: (level: LogLevel, message: string) => void;
   /** What a reset from inside the guest does (default: boot the kernel again). */
   guestReset?: "reboot" | "powerOff";
+  /** A file that receives the bytes the guest writes to the debug port 0xE9 (QEMU's -debugcon). */
+  debugconPath?: string;
+  /** false: no JIT, everything interpreted (QEMU users know this as a debugging aid). */
+  jit?: boolean;
+  /** Power the VM off after this many milliseconds of guest time. */
+  timeoutMs?: number;
 }
 
 export interface RunVmResult {
@@ -45,10 +51,13 @@ export async function runVm(options: RunVmOptions): Promise<RunVmResult> {
   const config = vmConfigFor(options);
   const clock = options.time === "virtual" ? new VirtualClock() : new RealTimeClock();
   const log = options.log ?? ((level: LogLevel, message: string) => process.stderr.write(`[vmk ${level}] ${message}\n`));
+  const debugconFile = options.debugconPath ? openSync(options.debugconPath, "w") : undefined;
   const runtime = new PcVmRuntime({
     config,
     services: { clock, network: options.network, log: (level, message) => log(level, `${config.displayName}: ${message}`) },
     guestReset: options.guestReset ?? "reboot",
+    jit: options.jit,
+    debugConsole: debugconFile === undefined ? undefined : { writeByte: (byte) => void writeSync(debugconFile, Uint8Array.of(byte)) },
   });
   const poweredOff = runtime.whenPoweredOff();
   let detached: (() => void) | undefined;
@@ -75,11 +84,24 @@ export async function runVm(options: RunVmOptions): Promise<RunVmResult> {
     terminal?.detach();
     return { reason: "error", detail: (error as Error).message };
   }
+  let timedOut = false;
+  const timeout =
+    options.timeoutMs === undefined
+      ? undefined
+      : clock.setTimer(options.timeoutMs * 1e6, () => {
+          if (runtime.powerState !== "poweredOn") return;
+          timedOut = true;
+          log("info", `${config.displayName}: timeout of ${options.timeoutMs} ms reached, powering off`);
+          runtime.powerOff();
+        });
   const driving = clock instanceof VirtualClock ? driveVirtualClock(clock, runtime) : undefined;
   const result = await Promise.race([
     poweredOff.then((event): RunVmResult => ({ reason: event.reason, ...(event.exitCode !== undefined ? { exitCode: event.exitCode } : {}), ...(event.detail !== undefined ? { detail: event.detail } : {}) })),
     detachedPromise,
   ]);
+  timeout?.cancel();
+  if (debugconFile !== undefined) closeSync(debugconFile);
+  if (timedOut) result.detail = `timeout of ${options.timeoutMs} ms`;
   if (result.reason !== "detached") {
     terminal?.detach();
     await driving;
