@@ -26,6 +26,8 @@ describe("vmk CLI", () => {
     expect(text).toMatch(/^0000:00:03.0 +8086:100f +8086:1001 +Ethernet controller +19 +e1000 +@vmk\/driver-e1000/m);
     expect(text).toMatch(/^vmnic0 +0000:00:03.0 +e1000 +Up +1000Mbps +Full +00:1b:21:0a:00:01 +1500 +vSwitch0 +active$/m);
     expect(text).toMatch(/^vmnic1 +0000:00:04.0 +e1000 +Up +1000Mbps +Full +00:1b:21:0a:00:02/m);
+    expect(text).toMatch(/^vmk0 +Management Network +192\.0\.2\.10 +255\.255\.255\.0 +00:50:56:/m);
+    expect(text).toMatch(/^\d+ +vSwitch0 +Management Network +vmk0 +vmknic +00:50:56:\S+ +0 +vmnic0 /m);
     expect(text).toMatch(/^@vmk\/driver-e1000 +0.1.0 +driver +loaded +0000:00:03.0,0000:00:04.0/m);
   });
 

@@ -71,6 +71,27 @@ export function renderInventory(inventory: Inventory): string {
         ),
       ),
   );
+  if (network.ports.length > 0) {
+    sections.push(
+      "vSwitch ports\n" +
+        renderTable(
+          ["Port", "vSwitch", "Port Group", "Client", "Type", "MAC Address", "VLAN", "Uplink", "Rx Pkts", "Tx Pkts", "Drops"],
+          network.ports.map((p) => [
+            String(p.portId),
+            p.vswitch,
+            p.portGroup,
+            p.clientName,
+            p.clientType,
+            p.mac,
+            String(p.vlanId),
+            p.activeUplink ?? "-",
+            String(p.stats.rxPackets),
+            String(p.stats.txPackets),
+            String(p.stats.rxDrops + p.stats.txDrops),
+          ]),
+        ),
+    );
+  }
   if (network.vmknics.length > 0) {
     sections.push(
       "VMkernel NICs\n" +

@@ -16,7 +16,8 @@ export interface AssembledHost {
 export function assembleHost(profile: HostProfile | string, options: HostOptions = {}): AssembledHost {
   const chosen = typeof profile === "string" ? hostProfiles[profile] : profile;
   if (!chosen) throw new Error(`unknown host profile "${String(profile)}" (known: ${Object.keys(hostProfiles).join(", ")})`);
-  const host = new Host({ memoryBytes: chosen.memoryBytes, ...options });
+  const network = options.network ?? (chosen.management ? { management: chosen.management } : undefined);
+  const host = new Host({ memoryBytes: chosen.memoryBytes, ...options, network });
   const cards = new Map<string, PciDeviceModel>();
   const switches = new Map<string, EthernetSwitch>();
   for (const slot of chosen.slots) plugCard(host, slot, cards, switches);

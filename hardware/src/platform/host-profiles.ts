@@ -17,6 +17,8 @@ export interface HostProfile {
   description: string;
   memoryBytes: number;
   slots: SlotAssignment[];
+  /** vmk0's address on "Management Network", as the installer sets it. */
+  management?: { ipAddress: string; netmask: string; gateway?: string };
 }
 
 /**
@@ -29,6 +31,8 @@ export const hostProfiles: Record<string, HostProfile> = {
     name: "default",
     description: "440BX server with two Intel PRO/1000 MT (82545EM) ports cabled to a top-of-rack switch and an LSI MegaRAID SAS 1078 with a 512 MiB RAID volume",
     memoryBytes: 256 * 1024 * 1024,
+    // TEST-NET-1 (RFC 5737): an address that can never collide with a real network.
+    management: { ipAddress: "192.0.2.10", netmask: "255.255.255.0" },
     slots: [
       { device: 0, model: "i440bx-host-bridge" },
       { device: 7, function: 0, model: "piix4-isa" },
