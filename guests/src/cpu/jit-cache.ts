@@ -15,6 +15,10 @@ export class TranslationCache {
   translated = 0;
   /** Live translations dropped to stay within the bound. */
   evicted = 0;
+  /** Seconds spent generating and compiling translations (the JIT's own cost). */
+  compileSeconds = 0;
+  /** Guest instructions retired inside translated code (the rest were interpreted). */
+  translatedInstructions = 0;
 
   /** Attaches `translation` to its block (replacing one for another mode), evicting the oldest while at `capacity`. */
   add(translation: BlockTranslation, capacity: number): void {

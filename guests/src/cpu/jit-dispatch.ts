@@ -39,6 +39,7 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
     const count = translation.run(limit - ran);
     if (count < 0) {
       translatedExit.block = null;
+      cpu.translations.translatedInstructions += ran + ~count;
       return ran + ~count;
     }
     ran += count;
@@ -53,5 +54,6 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
     cpu.instructionStart = eip;
   }
   translatedExit.block = block.valid ? block : null;
+  cpu.translations.translatedInstructions += ran;
   return ran;
 }

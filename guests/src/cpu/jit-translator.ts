@@ -56,6 +56,7 @@ export function blockSource(block: CodeBlock, mode: number): string {
 }
 
 export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockTranslation {
+  const started = performance.now();
   const factory = new Function("cpu", "blk", "insns", "starts", "rt", blockSource(block, mode)) as BlockFactory;
   const starts = new Int32Array(block.instructions.length);
   starts[0] = block.startEip;
@@ -63,5 +64,6 @@ export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockT
   const translation = new BlockTranslation(block, mode, factory(cpu, block, block.instructions, starts, JIT_RUNTIME),
     block.instructions.some((insn) => LOADS_SEGMENT.has(insn.opcode)));
   cpu.translations.add(translation, cpu.jit.maxTranslatedBlocks);
+  cpu.translations.compileSeconds += (performance.now() - started) / 1000;
   return translation;
 }

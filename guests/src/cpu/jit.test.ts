@@ -87,6 +87,28 @@ describe("JIT defaults", () => {
 describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT block cache (%s)", (engine) => {
   beforeAll(() => setTestEngine(engine));
 
+  it("accounts the instructions run translated and the time spent compiling", () => {
+    const cpu = flatProgram(`
+      mov ecx, 5000
+      xor eax, eax
+    top:
+      add eax, ecx
+      dec ecx
+      jnz top
+      hlt`);
+    expect(runToHalt(cpu)).toBe(-1);
+    const { translatedInstructions, compileSeconds, translated } = cpu.translations;
+    if (engine === "jit") {
+      // 15,000 loop instructions; only the first runs before the block is hot are interpreted
+      expect(translatedInstructions).toBeGreaterThan(14_000);
+      expect(translatedInstructions).toBeLessThanOrEqual(15_003);
+      expect(compileSeconds).toBeGreaterThan(0);
+      expect(translated).toBeGreaterThan(0);
+    } else {
+      expect([translatedInstructions, compileSeconds, translated]).toEqual([0, 0, 0]);
+    }
+  });
+
   it("runs a loop that patches its own immediate operand", () => {
     const cpu = flatProgram(`
       mov ecx, 10

@@ -119,6 +119,8 @@ interface KernelRun {
   exitByte: number;
   /** Instructions the engine counted, where it counts them. */
   instructions?: number;
+  /** vmk's JIT: instructions run translated, and seconds spent translating. */
+  jit?: { translatedInstructions: number; compileSeconds: number };
 }
 
 interface GuestEngine {
@@ -169,7 +171,8 @@ function vmkEngine(jit: boolean): GuestEngine {
       const used = cpuSeconds() - startCpu;
       const seconds = (performance.now() - start) / 1000;
       if (bus.exitValue === undefined) throw new Error(`the vmk CPU halted at ${cpu.eip.toString(16)} without writing to port 0xF4`);
-      return { seconds, cpuSeconds: used, exitByte: bus.exitValue, instructions };
+      const { translatedInstructions, compileSeconds } = cpu.translations;
+      return { seconds, cpuSeconds: used, exitByte: bus.exitValue, instructions, ...(jit ? { jit: { translatedInstructions, compileSeconds } } : {}) };
     },
   };
 }
@@ -288,6 +291,8 @@ interface MipsMeasurement {
   cpuMips: number;
   wallMips: number;
   iterations: number;
+  /** The last measured run, for engine statistics (the JIT's hit rate and compile time). */
+  lastRun: KernelRun;
 }
 
 async function checkedRun(engine: GuestEngine, kernel: BenchKernel, workload: Workload, iterations: number, scratchDir: string): Promise<KernelRun> {
@@ -325,6 +330,7 @@ async function measureMips(engine: GuestEngine, kernel: BenchKernel, workload: W
     cpuMips: loopInstructions / (median(runs.map((r) => r.cpuSeconds)) - emptyCpu) / 1e6,
     wallMips: loopInstructions / (median(runs.map((r) => r.seconds)) - emptyWall) / 1e6,
     iterations,
+    lastRun: runs[runs.length - 1]!,
   };
 }
 
@@ -368,6 +374,14 @@ export const cpuPeersSuite: BenchSuite = {
         const results = new Map<GuestEngine, MipsMeasurement>();
         for (const engine of available) results.set(engine, await measureMips(engine, kernel, workload, scratchDir));
         note(`${workload.name} by wall clock: ${available.map((e) => `${e.label} ${formatMips(results.get(e)!.wallMips)}`).join(", ")} MIPS`);
+        for (const engine of available) {
+          const { jit, instructions, cpuSeconds: used } = results.get(engine)!.lastRun;
+          if (!jit || !instructions) continue;
+          note(
+            `${workload.name} ${engine.label}: ${((100 * jit.translatedInstructions) / instructions).toFixed(1)} % of instructions ran translated (cache hits), ` +
+              `compiling took ${(jit.compileSeconds * 1000).toFixed(1)} ms = ${((100 * jit.compileSeconds) / used).toFixed(2)} % of the run`,
+          );
+        }
         const peers = PEERS.filter((peer) => results.has(peer));
         for (const engine of available) {
           const value = results.get(engine)!.cpuMips;
