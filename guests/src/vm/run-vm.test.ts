@@ -37,7 +37,7 @@ describe("vmk run", () => {
     const terminal = new FakeTerminal();
     const running = runVm({ vmxPath: vmx, time: "virtual", terminal: { input: terminal, output: terminal }, log: () => {} });
     // The guest waits forever for a reply nobody sends (its NIC has no network); the user powers off.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let waited = 0; !terminal.screen.join("").includes("\n") && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     terminal.emit("data", Buffer.from("\x1dq"));
     expect(await running).toEqual({ reason: "requested" });
     expect(terminal.screen.join("")).toMatch(/^vmk e1000 guest driver\n/);
