@@ -540,27 +540,20 @@ function e1000_irq_enable(adapter: e1000_adapter): void {
 
 function e1000_setup_tx_resources(adapter: e1000_adapter, ring: e1000_tx_ring): number {
   ring.buffer_info = Array.from({ length: ring.count }, () => new e1000_tx_buffer());
-  ring.size = Math.ceil((ring.count * E1000_DESC_SIZE) / 4096) * 4096;
-  const desc = dma_alloc_coherent(adapter.pdev.dev, ring.size, GFP_KERNEL);
-  if (!desc) {
-    netdev_err(adapter.netdev, "Unable to allocate memory for the Tx descriptor ring\n");
-    ring.buffer_info = [];
-    return -ENOMEM;
-  }
-  ring.desc = desc;
-  ring.view = desc.view;
-  ring.dma = desc.dma_handle;
-  ring.next_to_use = 0;
-  ring.next_to_clean = 0;
-  return 0;
+  return e1000_alloc_descriptors(adapter, ring, "Tx");
 }
 
 function e1000_setup_rx_resources(adapter: e1000_adapter, ring: e1000_rx_ring): number {
   ring.buffer_info = Array.from({ length: ring.count }, () => new e1000_rx_buffer());
+  return e1000_alloc_descriptors(adapter, ring, "Rx");
+}
+
+/** The descriptor memory both ring kinds share: page-rounded coherent DMA, indices at zero. */
+function e1000_alloc_descriptors(adapter: e1000_adapter, ring: e1000_tx_ring | e1000_rx_ring, kind: "Tx" | "Rx"): number {
   ring.size = Math.ceil((ring.count * E1000_DESC_SIZE) / 4096) * 4096;
   const desc = dma_alloc_coherent(adapter.pdev.dev, ring.size, GFP_KERNEL);
   if (!desc) {
-    netdev_err(adapter.netdev, "Unable to allocate memory for the Rx descriptor ring\n");
+    netdev_err(adapter.netdev, `Unable to allocate memory for the ${kind} descriptor ring\n`);
     ring.buffer_info = [];
     return -ENOMEM;
   }
