@@ -120,7 +120,20 @@ function ensureI386Architecture(setupApt) {
   const withPrivilege = (args) => (asRoot ? [args[0], args.slice(1)] : ["sudo", args]);
   run(...withPrivilege(["dpkg", "--add-architecture", ARCH]));
   // apt-get update fails as a whole when any one source fails; the i386 lists may still have arrived.
-  const update = spawnSync(...withPrivilege(["apt-get", "update"]), { encoding: "utf8" });
+  let problems = aptUpdate(withPrivilege, []);
+  if (problems.some((line) => /gpgv.*required for verification/.test(line))) {
+    // Without gpgv (or when apt's unprivileged sandbox user cannot run it) apt keeps its old lists and
+    // never fetches the new architecture's: install gpgv and, as root, verify without the sandbox user.
+    progress.show("apt cannot verify signatures: installing gpgv and updating again");
+    spawnSync(...withPrivilege(["apt-get", "install", "-y", "-qq", "gpgv"]), { encoding: "utf8" });
+    problems = aptUpdate(withPrivilege, asRoot ? ["-o", "APT::Sandbox::User=root"] : []);
+  }
+  return problems;
+}
+
+/** Runs apt-get update and returns the warning and error lines it printed. */
+function aptUpdate(withPrivilege, options) {
+  const update = spawnSync(...withPrivilege(["apt-get", ...options, "update"]), { encoding: "utf8" });
   if (update.error) throw new UserFacingError(`apt-get update could not run: ${update.error.message}`);
   return `${update.stdout}\n${update.stderr}`.split("\n").filter((line) => /^(W|E): /.test(line));
 }
