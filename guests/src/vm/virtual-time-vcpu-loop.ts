@@ -13,8 +13,11 @@ const MIN_SLICE_INSTRUCTIONS = 64;
 
 /** A clock the loop can ask for its next deadline (the kernel's VirtualClock). */
 export interface SteppedClock extends Clock {
-  nextDeadline(): number | undefined;
+  nextDeadline(ignoreLabel?: string): number | undefined;
 }
+
+/** The label of a halted vCPU's wake-up timer: other halted vCPUs on the same clock look past it. */
+const HALTED_TIMER_LABEL = "vCPU halted";
 
 export function isSteppedClock(clock: Clock): clock is SteppedClock {
   return clock.kind === "virtual" && typeof (clock as Partial<SteppedClock>).nextDeadline === "function";
@@ -102,9 +105,11 @@ export class VirtualTimeVcpuLoop implements VcpuLoop {
       this.schedule(executed * VIRTUAL_NS_PER_INSTRUCTION);
       return;
     }
-    // Halted: sleep until the next timer of anyone on this clock, or until INT is raised.
+    // Halted: sleep until the next timer of anyone on this clock, or until INT is raised. Other halted
+    // vCPUs' wake-up timers do not count: two halted VMs would otherwise wake each other forever at
+    // the same instant and time would never move.
     this.parkedAt = now;
-    const deadline = this.clock.nextDeadline();
-    if (deadline !== undefined) this.timer = this.clock.setTimer(Math.max(0, deadline - now), () => this.slice(), { label: "vCPU halted" });
+    const deadline = this.clock.nextDeadline(HALTED_TIMER_LABEL);
+    if (deadline !== undefined) this.timer = this.clock.setTimer(Math.max(0, deadline - now), () => this.slice(), { label: HALTED_TIMER_LABEL });
   }
 }

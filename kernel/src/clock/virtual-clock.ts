@@ -38,8 +38,18 @@ export class VirtualClock implements Clock {
     return this.queue.size;
   }
 
-  nextDeadline(): Nanoseconds | undefined {
-    return this.queue.peek()?.deadline;
+  /**
+   * The earliest pending deadline; with `ignoreLabel`, the earliest of timers with another label
+   * (a halted vCPU waits for the next real event, not for other halted vCPUs' wake-up timers).
+   */
+  nextDeadline(ignoreLabel?: string): Nanoseconds | undefined {
+    if (ignoreLabel === undefined) return this.queue.peek()?.deadline;
+    let earliest: Nanoseconds | undefined;
+    for (const timer of this.queue.list()) {
+      if (timer.label === ignoreLabel) continue;
+      if (earliest === undefined || timer.deadline < earliest) earliest = timer.deadline;
+    }
+    return earliest;
   }
 
   /** Fires every timer due at or before `deadline`, in order, then sets the time to `deadline`. */
