@@ -5,64 +5,10 @@
 ; prints its payload and exits with status 0x10.
 %include "vm-kernel.inc"
 
-NIC_CONFIG equ 0x80000000 | (3 << 11)   ; bus 0, device 3, function 0
-PCI_COMMAND equ 0x04
-PCI_BAR0 equ 0x10
-PCI_INTERRUPT_LINE equ 0x3c
+%include "vm-e1000.inc"
 
-CTRL equ 0x0000
-STATUS equ 0x0008
-ICR equ 0x00c0
-IMS equ 0x00d0
-RCTL equ 0x0100
-TCTL equ 0x0400
-TIPG equ 0x0410
-RDBAL equ 0x2800
-RDBAH equ 0x2804
-RDLEN equ 0x2808
-RDH equ 0x2810
-RDT equ 0x2818
-TDBAL equ 0x3800
-TDBAH equ 0x3804
-TDLEN equ 0x3808
-TDH equ 0x3810
-TDT equ 0x3818
-RAL0 equ 0x5400
-RAH0 equ 0x5404
-
-ICR_TXDW equ 0x01
-ICR_LSC equ 0x04
-ICR_RXT0 equ 0x80
-
-TX_RING equ 0x200000
-RX_RING equ 0x201000
-TX_BUFFER equ 0x202000
-RX_BUFFERS equ 0x203000
 RX_DESCRIPTORS equ 8                ; RDLEN must be a multiple of 128 bytes
 FRAME_LENGTH equ 60
-
-%macro NIC_WRITE 2
-    mov ebx, [nic_base]
-    mov dword [ebx + %1], %2
-%endmacro
-
-%macro NIC_READ 1                    ; -> eax
-    mov ebx, [nic_base]
-    mov eax, [ebx + %1]
-%endmacro
-
-; %1 = flag bit in [icr_seen]: HLT until the interrupt handler has seen it
-%macro WAIT_FOR_CAUSE 1
-%%wait:
-    cli
-    test dword [icr_seen], %1
-    jnz %%done
-    sti
-    hlt
-    jmp %%wait
-%%done:
-    sti
-%endmacro
 
 main:
     PRINT banner
@@ -186,56 +132,7 @@ rx_not_done:
     EXIT 0x03
 
 ; eax = configuration address -> eax = dword
-config_read:
-    push edx
-    mov dx, 0xcf8
-    out dx, eax
-    mov dx, 0xcfc
-    in eax, dx
-    pop edx
-    ret
-
-; eax = configuration address, ecx = dword
-config_write:
-    push edx
-    mov dx, 0xcf8
-    out dx, eax
-    mov dx, 0xcfc
-    mov eax, ecx
-    out dx, eax
-    pop edx
-    ret
-
-unmask_nic_irq:
-    mov ecx, [nic_irq]
-    cmp ecx, 8
-    jae .slave
-    in al, 0x21
-    btr eax, ecx
-    out 0x21, al
-    ret
-.slave:
-    sub ecx, 8
-    in al, 0xa1
-    btr eax, ecx
-    out 0xa1, al
-    ret
-
-; Level-triggered INTA#: reading ICR clears the causes and lowers the line before the EOI.
-nic_interrupt:
-    push eax
-    push ebx
-    NIC_READ ICR
-    or [icr_seen], eax
-    mov al, 0x20
-    cmp dword [nic_irq], 8
-    jb .master
-    out 0xa0, al
-.master:
-    out 0x20, al
-    pop ebx
-    pop eax
-    iret
+%include "vm-e1000-routines.inc"
 
 banner: db "vmk e1000 guest driver", 10, 0
 irq_message: db "irq ", 0
