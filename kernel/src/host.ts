@@ -15,6 +15,7 @@ import { ModuleLoader, type LoaderOptions } from "./module/module-loader.js";
 import { PciBus } from "./pci/pci-bus.js";
 import { NetworkStack, type DefaultNetworkSpec } from "./net/network-stack.js";
 import { netUplinksProvider } from "./net/module-uplinks.js";
+import { DhcpService } from "./net/dhcp/dhcp-service.js";
 import { StorageStack } from "./storage/storage-stack.js";
 import { VmRegistry } from "./guest/vm-registry.js";
 import type { Vmm } from "./guest/vmm.js";
@@ -77,6 +78,7 @@ export class Host {
       [KernelTokens.PciBus, PciBus],
       [KernelTokens.ModuleLoader, ModuleLoader],
       [KernelTokens.Network, NetworkStack],
+      [KernelTokens.Dhcp, DhcpService],
       [KernelTokens.Storage, StorageStack],
       [KernelTokens.Management, ManagementApi],
     ] as const) {
@@ -122,6 +124,10 @@ export class Host {
   }
   get network(): NetworkStack {
     return this.container.resolve(KernelTokens.Network);
+  }
+  /** DHCP servers on port groups (none until configured). */
+  get dhcp(): DhcpService {
+    return this.container.resolve(KernelTokens.Dhcp);
   }
   get storage(): StorageStack {
     return this.container.resolve(KernelTokens.Storage);

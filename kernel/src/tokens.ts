@@ -45,6 +45,8 @@ export const KernelTokens = {
   PublicContainer: Symbol.for("vmk.kernel.internal.PublicContainer"),
   /** NetworkStack: vSwitches, port groups, uplinks, vmkernel NICs. */
   Network: Symbol.for("vmk.kernel.internal.Network"),
+  /** DhcpService: the DHCP servers the host runs on its port groups. */
+  Dhcp: Symbol.for("vmk.kernel.internal.Dhcp"),
   /** StorageStack: adapters, paths, devices (naa.*), block I/O. */
   Storage: Symbol.for("vmk.kernel.internal.Storage"),
   /** Vmm: the virtual machine monitor the host runs VMs with (given by whoever assembles the host). */

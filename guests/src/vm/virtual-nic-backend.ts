@@ -77,6 +77,7 @@ export class VirtualNicBackend implements EthernetMedium, PortClient {
       framesToGuest: this.framesToGuest,
       transmitDrops: this.transmitDrops,
       dmaBlocked: this.options.dma?.blocked ?? 0,
+      ...(this.options.nic.deviceCounters ? { deviceCounters: this.options.nic.deviceCounters() } : {}),
     };
   }
 }

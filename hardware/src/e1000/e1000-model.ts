@@ -211,6 +211,34 @@ export class E1000Model implements PciDeviceModel, EthernetPort {
     return this.registers.read(offset);
   }
 
+  /**
+   * The statistics registers as they stand, read without clearing them (a driver's read clears them,
+   * so these count since the guest last read), and the model's internal drop counters (totals).
+   */
+  deviceCounters(): { registers: Record<string, number>; internal: Record<string, number> } {
+    const regs = this.regs;
+    const pair = (low: number) => regs[R.reg(low)]! + regs[R.reg(low) + 1]! * 0x100000000;
+    return {
+      registers: {
+        GPRC: regs[R.reg(R.GPRC)]!,
+        GPTC: regs[R.reg(R.GPTC)]!,
+        GORC: pair(R.GORCL),
+        GOTC: pair(R.GOTCL),
+        BPRC: regs[R.reg(R.BPRC)]!,
+        MPRC: regs[R.reg(R.MPRC)]!,
+        BPTC: regs[R.reg(R.BPTC)]!,
+        MPTC: regs[R.reg(R.MPTC)]!,
+        TPR: regs[R.reg(R.TPR)]!,
+        TPT: regs[R.reg(R.TPT)]!,
+        MPC: regs[R.reg(R.MPC)]!,
+        RNBC: regs[R.reg(R.RNBC)]!,
+        ROC: regs[R.reg(R.ROC)]!,
+        RUC: regs[R.reg(R.RUC)]!,
+      },
+      internal: { ...this.state.diagnostics },
+    };
+  }
+
   registerName(offset: number): string | undefined {
     return this.registers.nameOf(offset);
   }

@@ -10,6 +10,8 @@ export interface EthernetPort {
   carrierChanged(up: boolean): void;
   /** Connects the port to a medium; pass undefined to unplug. */
   connect(medium: EthernetMedium | undefined): void;
+  /** The card's own counters, read without side effects (for the console), where the model keeps them. */
+  deviceCounters?(): { registers: Record<string, number>; internal: Record<string, number> };
 }
 
 /** What a port transmits into. */

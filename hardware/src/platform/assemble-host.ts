@@ -21,6 +21,7 @@ export function assembleHost(profile: HostProfile | string, options: HostOptions
   const cards = new Map<string, PciDeviceModel>();
   const switches = new Map<string, EthernetSwitch>();
   for (const slot of chosen.slots) plugCard(host, slot, cards, switches);
+  for (const settings of chosen.dhcp ?? []) host.dhcp.configure(settings);
   return { host, cards, switches };
 }
 

@@ -1,3 +1,4 @@
+import type { DhcpSettings } from "@vmk/kernel";
 import type { LocalDiskSpec } from "../catalog.js";
 
 /** A card in a slot, named by catalog model. */
@@ -19,6 +20,8 @@ export interface HostProfile {
   slots: SlotAssignment[];
   /** vmk0's address on "Management Network", as the installer sets it. */
   management?: { ipAddress: string; netmask: string; gateway?: string };
+  /** DHCP servers the host runs on its port groups (net/dhcp), as configured at install time. */
+  dhcp?: DhcpSettings[];
 }
 
 /**
@@ -33,6 +36,8 @@ export const hostProfiles: Record<string, HostProfile> = {
     memoryBytes: 256 * 1024 * 1024,
     // TEST-NET-1 (RFC 5737): an address that can never collide with a real network.
     management: { ipAddress: "192.0.2.10", netmask: "255.255.255.0" },
+    // VMs on "VM Network" (the same untagged segment as vmk0) get addresses by DHCP, clear of the static ones.
+    dhcp: [{ portGroup: "VM Network", subnet: "192.0.2.0", netmask: "255.255.255.0", rangeStart: "192.0.2.100", rangeEnd: "192.0.2.199", serverAddress: "192.0.2.2" }],
     slots: [
       { device: 0, model: "i440bx-host-bridge" },
       { device: 7, function: 0, model: "piix4-isa" },

@@ -13,6 +13,8 @@ import type { VmConfig } from "./vm-config.js";
 export type VmStopReason =
   /** The guest wrote the isa-debug-exit port. */
   | "guest-exit"
+  /** The guest powered the machine off (ACPI soft off). */
+  | "guest-power-off"
   /** Powered off from outside (console, registry). */
   | "requested"
   /** The guest reset the machine while the VM is set to power off on reset. */
@@ -56,6 +58,19 @@ export interface VmNicStats {
   transmitDrops: number;
   /** DMA the guest programmed outside its RAM or with bus mastering off, blocked and counted. */
   dmaBlocked: number;
+  /** The device model's own counters, when it keeps them. */
+  deviceCounters?: VmNicDeviceCounters;
+}
+
+/**
+ * A virtual NIC model's counters. The e1000's statistics registers clear when read, so `registers`
+ * counts since the guest's driver last read them (a driver that never reads them sees totals);
+ * `internal` holds the model's drop counters, totals since power-on.
+ */
+export interface VmNicDeviceCounters {
+  /** Register name (GPRC, GPTC, MPC, ...) → value. */
+  registers: Record<string, number>;
+  internal: Record<string, number>;
 }
 
 export interface VmRuntimeStats {

@@ -1,6 +1,7 @@
 import type { PortStatsView } from "./port-statistics.js";
 import type { TeamingPolicy, TeamingRole } from "./teaming-policy.js";
 import type { RemoteMacEntry } from "./virtual-switch.js";
+import type { PortClientType } from "./virtual-port.js";
 import type { UplinkStats } from "./uplink.js";
 
 /** Plain, JSON-serialisable views of the network configuration and state, for the console. */
@@ -58,7 +59,7 @@ export interface PortView {
   vswitch: string;
   portGroup: string;
   clientName: string;
-  clientType: "vm" | "vmknic" | "uplink";
+  clientType: PortClientType | "uplink";
   mac: string;
   /** 0 untagged, 1-4094 the group's VLAN, 4095 trunk (guest tagging). */
   vlanId: number;

@@ -11,7 +11,8 @@ export interface PortClient {
   receive(frame: Uint8Array): boolean | void;
 }
 
-export type PortClientType = "vm" | "vmknic";
+/** "dhcp": a DHCP server the host runs on the port group (net/dhcp). */
+export type PortClientType = "vm" | "vmknic" | "dhcp";
 
 /** The switch side of a port, as a port needs it. */
 export interface PortOwner {
