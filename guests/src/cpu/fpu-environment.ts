@@ -1,8 +1,11 @@
 /**
- * FSTENV/FLDENV, FSAVE/FRSTOR and FXSAVE/FXRSTOR memory images. The 32-bit protected-mode
- * layouts are used in every mode (the real-mode variants pack IP/DP differently).
+ * FSTENV/FLDENV, FSAVE/FRSTOR and FXSAVE/FXRSTOR memory images. FSTENV/FSAVE pick the layout
+ * from the mode and operand size (SDM vol. 1 figures 8-9..8-12): protected mode stores the
+ * pointers as offset + selector, real and virtual-8086 mode as 20/32-bit linear addresses with
+ * FOP beside the instruction pointer's high bits. FXSAVE always uses its protected-mode layout.
  */
 import type { Cpu } from "./cpu.js";
+import { Cr0, Flag } from "./constants.js";
 import { Vector } from "./fault.js";
 import { doubleFromExtended, extendedFromDouble } from "./fpu-formats.js";
 
@@ -13,9 +16,36 @@ function wrapOffset(size32: boolean, offset: number): number {
   return size32 ? offset | 0 : offset & 0xffff;
 }
 
+function realModeLayout(cpu: Cpu): boolean {
+  return (cpu.cr0 & Cr0.PE) === 0 || (cpu.eflags & Flag.VM) !== 0;
+}
+
 /** Writes the environment (14 or 28 bytes) and returns its size. */
 export function storeEnvironment(cpu: Cpu, seg: number, offset: number, size32: boolean): number {
   const f = cpu.fpu;
+  if (realModeLayout(cpu)) {
+    // The real-mode image holds linear addresses, as the FPU computed them from CS and DS then.
+    const ip = ((f.lastCs & 0xffff) << 4) + f.lastIp;
+    const dp = ((f.lastDataSelector & 0xffff) << 4) + f.lastDataPointer;
+    if (size32) {
+      cpu.write32(seg, offset, f.controlWord | 0xffff0000);
+      cpu.write32(seg, offset + 4, f.status | 0xffff0000);
+      cpu.write32(seg, offset + 8, f.tagWord | 0xffff0000);
+      cpu.write32(seg, offset + 12, (ip & 0xffff) | 0xffff0000);
+      cpu.write32(seg, offset + 16, ((ip >>> 16) << 12) | (f.lastOpcode & 0x7ff));
+      cpu.write32(seg, offset + 20, (dp & 0xffff) | 0xffff0000);
+      cpu.write32(seg, offset + 24, (dp >>> 16) << 12);
+      return 28;
+    }
+    cpu.write16(seg, offset, f.controlWord);
+    cpu.write16(seg, offset + 2, f.status);
+    cpu.write16(seg, offset + 4, f.tagWord);
+    cpu.write16(seg, offset + 6, ip);
+    cpu.write16(seg, offset + 8, (((ip >>> 16) & 0xf) << 12) | (f.lastOpcode & 0x7ff));
+    cpu.write16(seg, offset + 10, dp);
+    cpu.write16(seg, offset + 12, ((dp >>> 16) & 0xf) << 12);
+    return 14;
+  }
   if (size32) {
     cpu.write32(seg, offset, f.controlWord | 0xffff0000);
     cpu.write32(seg, offset + 4, f.status | 0xffff0000);
@@ -38,6 +68,35 @@ export function storeEnvironment(cpu: Cpu, seg: number, offset: number, size32: 
 
 export function loadEnvironment(cpu: Cpu, seg: number, offset: number, size32: boolean): number {
   const f = cpu.fpu;
+  if (realModeLayout(cpu)) {
+    // Linear pointers come back with a zero selector, so storing them again reproduces them.
+    f.lastCs = 0;
+    f.lastDataSelector = 0;
+    if (size32) {
+      const cw = cpu.read16(seg, offset);
+      const sw = cpu.read16(seg, offset + 4);
+      const tw = cpu.read16(seg, offset + 8);
+      const ipHigh = cpu.read32(seg, offset + 16);
+      f.lastIp = (cpu.read16(seg, offset + 12) | ((ipHigh >>> 12) << 16)) | 0;
+      f.lastOpcode = ipHigh & 0x7ff;
+      f.lastDataPointer = (cpu.read16(seg, offset + 20) | ((cpu.read32(seg, offset + 24) >>> 12) << 16)) | 0;
+      f.controlWord = cw | 0x40;
+      f.status = sw;
+      f.tagWord = tw;
+      return 28;
+    }
+    const cw = cpu.read16(seg, offset);
+    const sw = cpu.read16(seg, offset + 2);
+    const tw = cpu.read16(seg, offset + 4);
+    const ipHigh = cpu.read16(seg, offset + 8);
+    f.lastIp = cpu.read16(seg, offset + 6) | ((ipHigh >>> 12) << 16);
+    f.lastOpcode = ipHigh & 0x7ff;
+    f.lastDataPointer = cpu.read16(seg, offset + 10) | ((cpu.read16(seg, offset + 12) >>> 12) << 16);
+    f.controlWord = cw | 0x40;
+    f.status = sw;
+    f.tagWord = tw;
+    return 14;
+  }
   if (size32) {
     const cw = cpu.read16(seg, offset);
     const sw = cpu.read16(seg, offset + 4);

@@ -1,8 +1,8 @@
 /**
  * x87 register file. Registers are JS doubles, so the 64-bit extended mantissa is approximated
- * by 53 bits and the extended exponent range by the double's; FSAVE/FXSAVE images carry an
- * 80-bit encoding converted from the double. Precision control and rounding of arithmetic are
- * those of doubles (round-to-nearest); rounding control is honoured by FIST/FRNDINT.
+ * by 53 bits and the extended exponent range by the double's (values below 2^-1022 are this
+ * model's denormals); FSAVE/FXSAVE images carry an 80-bit encoding converted from the double.
+ * Rounding control and precision control apply as fpu-rounding.ts describes.
  */
 export const enum FpuStatus {
   IE = 1 << 0, DE = 1 << 1, ZE = 1 << 2, OE = 1 << 3, UE = 1 << 4, PE = 1 << 5, SF = 1 << 6, ES = 1 << 7,
@@ -24,6 +24,10 @@ export class FpuState {
   lastOpcode = 0;
   lastDataPointer = 0;
   lastDataSelector = 0;
+  /** The FERR# output pin: follows ES while CR0.NE = 0 (see updateFerr in fpu-stack.ts). */
+  ferr = false;
+  /** The board's side of FERR#: a PC latches it onto IRQ13 (cleared by a write to port 0xF0). */
+  onFerrChange: ((asserted: boolean) => void) | null = null;
 
   reset(): void {
     this.st.fill(0);
@@ -32,6 +36,11 @@ export class FpuState {
     this.statusWord = 0;
     this.top = 0;
     this.lastIp = 0; this.lastCs = 0; this.lastOpcode = 0; this.lastDataPointer = 0; this.lastDataSelector = 0;
+    // ES is clear now, so FERR# drops (FNINIT, FNSAVE and processor reset alike).
+    if (this.ferr) {
+      this.ferr = false;
+      this.onFerrChange?.(false);
+    }
   }
 
   /** The architectural status word (TOP included). */

@@ -143,7 +143,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("x87 (%s
       fld1
       fldz
       fdivp st1, st0
-      fwait`);
+      fwait`, (cpu) => { cpu.cr0 |= Cr0.NE; });
     expect(r.faults).toEqual([Vector.MF]);
   });
 
