@@ -6,7 +6,7 @@
 import type { Cpu } from "./cpu.js";
 import { Flag } from "./constants.js";
 import { Vector } from "./fault.js";
-import { getCF, LazyOp, materializeFlags, PARITY_EVEN, setLazy, setResultFlags, sizeMask } from "./flags.js";
+import { getCF, LazyOp, materializeFlags, PARITY_EVEN, setLazy, setResultFlags, settleCarry, sizeMask } from "./flags.js";
 
 export const enum AluOp { ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7 }
 
@@ -55,21 +55,19 @@ export function alu(cpu: Cpu, op: number, bits: number, a: number, b: number): n
 }
 
 export function increment(cpu: Cpu, bits: number, a: number): number {
-  const carry = getCF(cpu);
+  settleCarry(cpu);
   const mask = sizeMask(bits);
   a = (a & mask) >>> 0;
   const r = ((a + 1) & mask) >>> 0;
-  cpu.eflags = carry ? cpu.eflags | Flag.CF : cpu.eflags & ~Flag.CF;
   setLazy(cpu, LazyOp.INC, bits, a, 1, r);
   return r;
 }
 
 export function decrement(cpu: Cpu, bits: number, a: number): number {
-  const carry = getCF(cpu);
+  settleCarry(cpu);
   const mask = sizeMask(bits);
   a = (a & mask) >>> 0;
   const r = ((a - 1) & mask) >>> 0;
-  cpu.eflags = carry ? cpu.eflags | Flag.CF : cpu.eflags & ~Flag.CF;
   setLazy(cpu, LazyOp.DEC, bits, a, 1, r);
   return r;
 }

@@ -107,6 +107,24 @@ export async function runCpuBenchmarks(): Promise<CpuBenchmarkResult[]> {
   return results;
 }
 
+/**
+ * The interpreter alone, each workload `repeats` times after a warm-up: MIPS per CPU second per
+ * run, for iterating on the interpreter's speed (runs of one process compare; processes do not).
+ */
+export function runInterpreterBenchmarks(repeats: number, scale = 1): Array<{ name: string; cpuMips: number[] }> {
+  const results: Array<{ name: string; cpuMips: number[] }> = [];
+  for (const w of WORKLOADS) {
+    runWorkload(w.code(w.iterations >> 4), false);
+    const cpuMips: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const run = runWorkload(w.code(Math.round(w.iterations * scale)), false);
+      cpuMips.push(run.instructions / run.cpuSeconds / 1e6);
+    }
+    results.push({ name: w.name, cpuMips });
+  }
+  return results;
+}
+
 /** The results as a table: interpreter and JIT MIPS per workload and their ratio. */
 export function formatCpuBenchmarks(results: CpuBenchmarkResult[]): string {
   const rows = results.map((r) =>

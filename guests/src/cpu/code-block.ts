@@ -11,6 +11,7 @@ import { decode } from "./decoder.js";
 import { FAULT_SIGNAL } from "./fault.js";
 import { DecodedInstruction } from "./instruction.js";
 import { TERMINATES } from "./opcode-table.js";
+import { bindHandler } from "./ops-fast.js";
 import { translateLinear } from "./paging.js";
 import { Tlb } from "./cpu.js";
 
@@ -105,6 +106,7 @@ export function buildBlock(cpu: Cpu, eip: number): CodeBlock | null {
   block.code32 = cpu.code32;
   let record = new DecodedInstruction();
   record.copyFrom(uncachedInstruction);
+  bindHandler(record);
   block.instructions.push(record);
   let bytes = record.length;
   const savedEip = cpu.eip;
@@ -119,6 +121,7 @@ export function buildBlock(cpu: Cpu, eip: number): CodeBlock | null {
       break;
     }
     record = next;
+    bindHandler(record);
     block.instructions.push(record);
     bytes += record.length;
   }

@@ -17,6 +17,13 @@ import { TranslationCache } from "./jit-cache.js";
 /** Mirrors code-block.ts (a value import would be circular). */
 const MAX_BLOCK_BYTES = 64;
 
+/**
+ * Mirrors of the constants.ts values the memory pipeline's hot paths use: the package build
+ * transforms each file on its own, so an imported const enum would be a property load at run
+ * time (ops-fast.test.ts checks the copies).
+ */
+export const enum HotArch { CS = 1, SS = 2, ESP = 4, FLAG_AC = 1 << 18, CR0_AM = 1 << 18 }
+
 /** TLB entry bits below the page frame. */
 export const enum Tlb {
   VALID = 1, SUPERVISOR_WRITE = 2, USER_READ = 4, USER_WRITE = 8, DIRTY = 16, GLOBAL = 32, MMIO = 64,
@@ -37,7 +44,8 @@ export class Cpu {
   eip = 0;
   /** Non-arithmetic flags always; arithmetic flags only while lazyOp is NONE. */
   eflags = EFLAGS_FIXED_ONE;
-  lazyOp: LazyOp = LazyOp.NONE;
+  /** A LazyOp (typed as a number so the interpreter's fast path can store its local mirror of them). */
+  lazyOp: number = LazyOp.NONE;
   lazyBits = 32;
   lazyA = 0;
   lazyB = 0;
@@ -52,6 +60,12 @@ export class Cpu {
   readonly segAccessOk = new Int32Array(8);
   /** Bit `seg` (ES..GS) set while that segment is flat: base 0, 4 GiB limit, readable, writable, expand-up. */
   segFlatMask = 0;
+  /**
+   * Bit `seg` set while reads (resp. writes) through that segment need no segmentation check
+   * beyond the 4 GiB wrap: base 0, limit 4 GiB, expand-up, and the right granted.
+   */
+  segFlatReadMask = 0;
+  segFlatWriteMask = 0;
   gdtrBase = 0;
   gdtrLimit = 0xffff;
   idtrBase = 0;
@@ -234,6 +248,10 @@ export class Cpu {
     if (seg < 6) {
       const flat = (base | 0) === 0 && (limit | 0) === -1 && (seg === Seg.CS || (ok & (SegOk.READ | SegOk.WRITE | SegOk.EXPAND_DOWN)) === (SegOk.READ | SegOk.WRITE));
       this.segFlatMask = flat ? this.segFlatMask | (1 << seg) : this.segFlatMask & ~(1 << seg);
+      const wide = (base | 0) === 0 && (limit | 0) === -1 && (ok & SegOk.EXPAND_DOWN) === 0;
+      const bit = 1 << seg;
+      this.segFlatReadMask = wide && (ok & SegOk.READ) !== 0 ? this.segFlatReadMask | bit : this.segFlatReadMask & ~bit;
+      this.segFlatWriteMask = wide && (ok & SegOk.WRITE) !== 0 ? this.segFlatWriteMask | bit : this.segFlatWriteMask & ~bit;
     }
     if (seg === Seg.CS) this.code32 = (attr & 0x4000) !== 0;
     else if (seg === Seg.SS) this.stack32 = (attr & 0x4000) !== 0;
@@ -257,7 +275,7 @@ export class Cpu {
     const ok = this.segAccessOk[seg];
     const last = (offset >>> 0) + size - 1;
     if ((ok & (write ? SegOk.WRITE : SegOk.READ)) === 0) this.segmentFault(seg);
-    if ((this.eflags & Flag.AC) !== 0 && (offset & (size - 1)) !== 0 && size <= 8 && this.cpl === 3 && (this.cr0 & Cr0.AM) !== 0) {
+    if ((this.eflags & HotArch.FLAG_AC) !== 0 && (offset & (size - 1)) !== 0 && size <= 8 && this.cpl === 3 && (this.cr0 & HotArch.CR0_AM) !== 0) {
       this.raise(Vector.AC, 0);
     }
     if (this.dataBreakpointsActive) noteDataAccess(this, (this.segBase[seg] + offset) | 0, size, write);
@@ -274,26 +292,89 @@ export class Cpu {
     return this.raise(seg === Seg.SS ? Vector.SS : Vector.GP, 0);
   }
 
+  /**
+   * True when an access through `seg` can skip linear(): the segment is flat for that kind of
+   * access and neither alignment checking nor a data breakpoint could be involved. The caller
+   * still excludes offsets whose last byte would pass 4 GiB.
+   */
+  private flatAccess(mask: number, seg: number): boolean {
+    return ((mask >> seg) & 1) !== 0 && (this.eflags & HotArch.FLAG_AC) === 0 && !this.dataBreakpointsActive;
+  }
+
+  // The accessors below try the common case first, all in one function so that whether or not V8
+  // inlines them into the interpreter, a flat-segment access to mapped, aligned RAM takes no
+  // further calls: a flat segment, no alignment check or data breakpoint, a TLB entry granting
+  // the access, not device memory (nor, for writes, a page holding cached code).
+
   read8(seg: number, offset: number): number {
+    if (this.flatAccess(this.segFlatReadMask, seg)) {
+      const e = this.tlb[offset >>> 12];
+      if ((e & (this.readNeed | Tlb.MMIO)) === this.readNeed) return this.ram8[(e & ~0xfff) | (offset & 0xfff)];
+      return this.readLinear8(offset | 0);
+    }
     return this.readLinear8(this.linear(seg, offset, 1, false));
   }
   read16(seg: number, offset: number): number {
+    if (this.flatAccess(this.segFlatReadMask, seg) && (offset | 0) !== -1) return this.readLinear16(offset | 0);
     return this.readLinear16(this.linear(seg, offset, 2, false));
   }
   read32(seg: number, offset: number): number {
+    if (this.flatAccess(this.segFlatReadMask, seg)) {
+      const e = this.tlb[offset >>> 12];
+      // Aligned: within one page, and the last byte below 4 GiB.
+      if ((e & (this.readNeed | Tlb.MMIO)) === this.readNeed && (offset & 3) === 0) return this.ram32[((e & ~0xfff) | (offset & 0xfff)) >>> 2];
+      if ((offset >>> 0) <= 0xfffffffc) return this.readLinear32(offset | 0);
+    }
     return this.readLinear32(this.linear(seg, offset, 4, false));
   }
   write8(seg: number, offset: number, value: number): void {
-    this.writeLinear8(this.linear(seg, offset, 1, true), value);
+    if (this.flatAccess(this.segFlatWriteMask, seg)) {
+      const e = this.tlb[offset >>> 12];
+      if ((e & (this.writeNeed | Tlb.MMIO | Tlb.CODE)) === this.writeNeed) this.ram8[(e & ~0xfff) | (offset & 0xfff)] = value;
+      else this.writeLinear8(offset | 0, value);
+    } else {
+      this.writeLinear8(this.linear(seg, offset, 1, true), value);
+    }
   }
   write16(seg: number, offset: number, value: number): void {
-    this.writeLinear16(this.linear(seg, offset, 2, true), value);
+    if (this.flatAccess(this.segFlatWriteMask, seg) && (offset | 0) !== -1) this.writeLinear16(offset | 0, value);
+    else this.writeLinear16(this.linear(seg, offset, 2, true), value);
   }
   write32(seg: number, offset: number, value: number): void {
+    if (this.flatAccess(this.segFlatWriteMask, seg)) {
+      const e = this.tlb[offset >>> 12];
+      if ((e & (this.writeNeed | Tlb.MMIO | Tlb.CODE)) === this.writeNeed && (offset & 3) === 0) {
+        this.ram32[((e & ~0xfff) | (offset & 0xfff)) >>> 2] = value;
+        return;
+      }
+      if ((offset >>> 0) <= 0xfffffffc) {
+        this.writeLinear32(offset | 0, value);
+        return;
+      }
+    }
     this.writeLinear32(this.linear(seg, offset, 4, true), value);
   }
+  /**
+   * For a 32-bit read-modify-write of seg:offset that can neither fault nor have side effects
+   * (flat segment, no alignment check or data breakpoint, aligned, the TLB granting read and
+   * write, plain RAM without cached code): the index of the dword in ram32; otherwise -1, and
+   * the caller takes the general path (checkWritable and the linear accessors).
+   */
+  plainUpdateIndex32(seg: number, offset: number): number {
+    if (!this.flatAccess(this.segFlatWriteMask & this.segFlatReadMask, seg) || (offset & 3) !== 0) return -1;
+    const e = this.tlb[offset >>> 12];
+    const need = this.readNeed | this.writeNeed;
+    if ((e & (need | Tlb.MMIO | Tlb.CODE)) !== need) return -1;
+    return ((e & ~0xfff) | (offset & 0xfff)) >>> 2;
+  }
+
   /** For read-modify-write operands: fails now if the later write would fail. */
   checkWritable(seg: number, offset: number, size: number): number {
+    // Flat and within one page, a TLB entry granting the write settles it.
+    if (this.flatAccess(this.segFlatWriteMask, seg) && (offset & 0xfff) <= 0x1000 - size) {
+      const need = this.writeNeed;
+      if ((this.tlb[offset >>> 12] & need) === need) return offset | 0;
+    }
     const lin = this.linear(seg, offset, size, true);
     this.translateForWrite(lin, size);
     return lin;
@@ -547,8 +628,8 @@ export class Cpu {
 
   /** One code byte at CS:offset, honouring the CS limit and page permissions. */
   fetch8(offset: number): number {
-    if ((offset >>> 0) > (this.segLimit[Seg.CS] >>> 0)) this.raise(Vector.GP, 0);
-    const lin = (this.segBase[Seg.CS] + offset) | 0;
+    if ((offset >>> 0) > (this.segLimit[HotArch.CS] >>> 0)) this.raise(Vector.GP, 0);
+    const lin = (this.segBase[HotArch.CS] + offset) | 0;
     if (lin >>> 12 === this.fetchPage) return this.ram8[this.fetchPhysBase | (lin & 0xfff)];
     const phys = translateLinear(this, lin, false, this.cpl === 3);
     if (this.mmioPages[phys >>> 12] !== 0) return this.physRead(phys, 1);
@@ -560,14 +641,24 @@ export class Cpu {
   // ---- Stack --------------------------------------------------------------------------------
 
   push16(value: number): void {
-    const sp = (this.regs[Reg.ESP] - 2) & (this.stack32 ? -1 : 0xffff);
-    this.write16(Seg.SS, sp, value);
+    const sp = (this.regs[HotArch.ESP] - 2) & (this.stack32 ? -1 : 0xffff);
+    this.write16(HotArch.SS, sp, value);
     this.setStackPointer(sp);
   }
 
   push32(value: number): void {
-    const sp = (this.regs[Reg.ESP] - 4) & (this.stack32 ? -1 : 0xffff);
-    this.write32(Seg.SS, sp, value);
+    const regs = this.regs;
+    if (this.stack32 && this.flatAccess(this.segFlatWriteMask, HotArch.SS)) {
+      const sp = (regs[HotArch.ESP] - 4) | 0;
+      const e = this.tlb[sp >>> 12];
+      if ((e & (this.writeNeed | Tlb.MMIO | Tlb.CODE)) === this.writeNeed && (sp & 3) === 0) {
+        this.ram32[((e & ~0xfff) | (sp & 0xfff)) >>> 2] = value;
+        regs[HotArch.ESP] = sp;
+        return;
+      }
+    }
+    const sp = (regs[HotArch.ESP] - 4) & (this.stack32 ? -1 : 0xffff);
+    this.write32(HotArch.SS, sp, value);
     this.setStackPointer(sp);
   }
 
@@ -577,15 +668,25 @@ export class Cpu {
   }
 
   pop16(): number {
-    const sp = this.regs[Reg.ESP] & (this.stack32 ? -1 : 0xffff);
-    const value = this.read16(Seg.SS, sp);
+    const sp = this.regs[HotArch.ESP] & (this.stack32 ? -1 : 0xffff);
+    const value = this.read16(HotArch.SS, sp);
     this.setStackPointer(sp + 2);
     return value;
   }
 
   pop32(): number {
-    const sp = this.regs[Reg.ESP] & (this.stack32 ? -1 : 0xffff);
-    const value = this.read32(Seg.SS, sp);
+    const regs = this.regs;
+    if (this.stack32 && this.flatAccess(this.segFlatReadMask, HotArch.SS)) {
+      const sp = regs[HotArch.ESP];
+      const e = this.tlb[sp >>> 12];
+      if ((e & (this.readNeed | Tlb.MMIO)) === this.readNeed && (sp & 3) === 0) {
+        const value = this.ram32[((e & ~0xfff) | (sp & 0xfff)) >>> 2];
+        regs[HotArch.ESP] = sp + 4;
+        return value;
+      }
+    }
+    const sp = regs[HotArch.ESP] & (this.stack32 ? -1 : 0xffff);
+    const value = this.read32(HotArch.SS, sp);
     this.setStackPointer(sp + 4);
     return value;
   }
@@ -596,17 +697,17 @@ export class Cpu {
 
   /** Reads the stack `depth` bytes above the stack pointer without popping. */
   peekStack(depth: number, size32: boolean): number {
-    const sp = (this.regs[Reg.ESP] + depth) & (this.stack32 ? -1 : 0xffff);
-    return size32 ? this.read32(Seg.SS, sp) : this.read16(Seg.SS, sp);
+    const sp = (this.regs[HotArch.ESP] + depth) & (this.stack32 ? -1 : 0xffff);
+    return size32 ? this.read32(HotArch.SS, sp) : this.read16(HotArch.SS, sp);
   }
 
   setStackPointer(sp: number): void {
-    if (this.stack32) this.regs[Reg.ESP] = sp;
-    else this.regs[Reg.ESP] = (this.regs[Reg.ESP] & ~0xffff) | (sp & 0xffff);
+    if (this.stack32) this.regs[HotArch.ESP] = sp;
+    else this.regs[HotArch.ESP] = (this.regs[HotArch.ESP] & ~0xffff) | (sp & 0xffff);
   }
 
   /** Adds to SP or ESP depending on the stack size. */
   adjustStackPointer(delta: number): void {
-    this.setStackPointer(this.regs[Reg.ESP] + delta);
+    this.setStackPointer(this.regs[HotArch.ESP] + delta);
   }
 }

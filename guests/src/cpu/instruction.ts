@@ -2,6 +2,7 @@
  * One decoded instruction. The decoder fills a preallocated record so decoding allocates nothing
  * and a translator can consume the same record.
  */
+import type { Cpu } from "./cpu.js";
 import { Seg } from "./constants.js";
 
 export const enum Prefix { LOCK = 1, REP = 2, REPNE = 4, OPSIZE = 8, ADSIZE = 16 }
@@ -33,6 +34,10 @@ export class DecodedInstruction {
   code32 = false;
   /** Offset of the following instruction (already wrapped to 16 bits in 16-bit code). */
   nextEip = 0;
+  /** The handler of the opcode (HANDLERS), bound when the instruction is cached (ops-fast.ts bindHandler). */
+  exec: (cpu: Cpu, insn: DecodedInstruction) => void = unbound;
+  /** Its specialised form (ops-fast.ts Fast), which the interpreter runs inline instead of calling exec; 0 for none. */
+  kind = 0;
 
   copyFrom(other: DecodedInstruction): void {
     this.opcode = other.opcode; this.length = other.length; this.prefixes = other.prefixes;
@@ -41,5 +46,10 @@ export class DecodedInstruction {
     this.mod = other.mod; this.reg = other.reg; this.rm = other.rm;
     this.eaBase = other.eaBase; this.eaIndex = other.eaIndex; this.eaScale = other.eaScale; this.eaDisp = other.eaDisp;
     this.imm = other.imm; this.imm2 = other.imm2; this.nextEip = other.nextEip; this.code32 = other.code32;
+    this.exec = other.exec; this.kind = other.kind;
   }
+}
+
+function unbound(): void {
+  throw new Error("decoded instruction executed before a handler was bound to it");
 }

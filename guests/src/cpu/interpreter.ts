@@ -1,6 +1,7 @@
 /**
  * The fetch-decode-execute loop: external interrupts and HLT, the single-step trap, and turning
- * thrown faults into exception delivery with the double- and triple-fault rules.
+ * thrown faults into exception delivery with the double- and triple-fault rules. Cached blocks
+ * are run by ops-fast.ts interpretBlocks (or as JIT translations).
  */
 import type { Cpu } from "./cpu.js";
 import { Flag, Reg, Seg } from "./constants.js";
@@ -10,7 +11,8 @@ import { decode } from "./decoder.js";
 import { FAULT_SIGNAL, isContributory, NO_ERROR_CODE, Vector } from "./fault.js";
 import { DecodedInstruction } from "./instruction.js";
 import { deliverInterrupt, exceptionHasErrorCode, InterruptKind } from "./interrupts.js";
-import { HANDLERS, TERMINATES } from "./opcode-table.js";
+import { HANDLERS } from "./opcode-table.js";
+import { interpretBlocks, interpretedExit } from "./ops-fast.js";
 import { runTranslated, translatedExit } from "./jit-dispatch.js";
 
 /**
@@ -26,8 +28,8 @@ export function runInstructions(cpu: Cpu, budget: number): number {
       executed = runBatch(cpu, budget, executed);
     } catch (e) {
       if (e !== FAULT_SIGNAL) throw e;
-      settleFaultedBlock(cpu);
-      // Everything the batch retired before the fault counts, and the faulting instruction too.
+      // Everything the batch retired before the fault counts (interpreted and translated blocks
+      // retire the instructions before the faulting one as the signal passes), and the faulting one too.
       executed += cpu.instructionsRetired - retiredBefore + 1;
       cpu.eip = cpu.instructionStart;
       deliverException(cpu, cpu.pendingVector, cpu.pendingErrorCode);
@@ -36,38 +38,21 @@ export function runInstructions(cpu: Cpu, budget: number): number {
   return executed;
 }
 
-/** The block the interpreter is stepping through, so a fault can retire the instructions before it. */
-let interpretedBlock: CodeBlock | null = null;
-
-/**
- * Retires the instructions of the interrupted block that completed before the faulting one
- * (instructionStart), so the count (and the time-stamp counter) is exact whichever engine ran and
- * wherever its blocks begin. Translated blocks do the same in their own catch.
- */
-function settleFaultedBlock(cpu: Cpu): void {
-  const block = interpretedBlock;
-  interpretedBlock = null;
-  if (block === null) return;
-  const list = block.instructions;
-  let start = block.startEip;
-  for (let i = 0; i < list.length && start !== cpu.instructionStart; i++) {
-    cpu.instructionsRetired++;
-    start = list[i].nextEip;
-  }
-}
-
 function runBatch(cpu: Cpu, budget: number, executed: number): number {
   const handlers = HANDLERS;
-  const regs = cpu.regs;
   /** The block that just ran, if its exit allows linking to the next one. */
   let previous: CodeBlock | null = null;
+  interpretedExit.interruptPending = false;
   while (executed < budget) {
+    // interpretBlocks may already have polled the source at this boundary.
+    const pendingSeen = interpretedExit.interruptPending;
+    interpretedExit.interruptPending = false;
     if (cpu.interruptShadow !== 0) {
       cpu.interruptShadow--;
     } else if (cpu.nmiPending && !cpu.nmiBlocked) {
       acceptNmi(cpu);
       previous = null;
-    } else if ((cpu.eflags & Flag.IF) !== 0 && cpu.interruptSource !== null && cpu.interruptSource.hasPending()) {
+    } else if ((cpu.eflags & Flag.IF) !== 0 && cpu.interruptSource !== null && (pendingSeen || cpu.interruptSource.hasPending())) {
       acceptExternalInterrupt(cpu);
       previous = null;
     }
@@ -100,9 +85,7 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
       cpu.instructionsRetired++;
       continue;
     }
-    const list: DecodedInstruction[] = block.instructions;
-    const count: number = list.length;
-    if (cpu.jit.enabled && budget - executed >= count) {
+    if (cpu.jit.enabled && budget - executed >= block.instructions.length) {
       const ran = runTranslated(cpu, block, budget - executed);
       if (ran >= 0) {
         executed += ran;
@@ -110,22 +93,8 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
         continue;
       }
     }
-    const stop = Math.min(count, budget - executed);
-    // Counts are settled per block; a fault part-way is settled by settleFaultedBlock.
-    interpretedBlock = block;
-    let i = 0;
-    for (;;) {
-      const insn = list[i];
-      cpu.eip = insn.nextEip;
-      handlers[insn.opcode](cpu, insn);
-      if (++i === stop || cpu.eip !== insn.nextEip || !block.valid) break;
-      cpu.instructionStart = insn.nextEip;
-      }
-    interpretedBlock = null;
-    executed += i;
-    cpu.instructionsRetired += i;
-    // The next block may be linked unless the last instruction could change CS or the mode.
-    previous = block.valid && TERMINATES[list[i - 1].opcode] !== 2 ? block : null;
+    executed = interpretBlocks(cpu, block, budget, executed);
+    previous = interpretedExit.block;
   }
   return executed;
 }
@@ -248,7 +217,6 @@ export function stepOrFault(cpu: Cpu, budget = 1): number {
     return -1;
   } catch (e) {
     if (e !== FAULT_SIGNAL) throw e;
-    settleFaultedBlock(cpu);
     cpu.eip = cpu.instructionStart;
     return cpu.pendingVector;
   }
