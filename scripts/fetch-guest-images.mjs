@@ -19,7 +19,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { buildInitramfs } from "./src/initramfs.mjs";
+import { buildInitramfs, INITRAMFS_SCRIPTS_DIGEST } from "./src/initramfs.mjs";
 import { collectModules } from "./src/kernel-modules.mjs";
 
 const KERNEL_METAPACKAGE = "linux-image-686";
@@ -218,6 +218,7 @@ function main() {
     manifest?.kernel?.package === kernelPackage.name &&
     manifest?.kernel?.version === kernelPackage.version &&
     manifest?.busybox?.version === busyboxVersion &&
+    manifest?.initramfs?.scripts === INITRAMFS_SCRIPTS_DIGEST &&
     existsSync(files.kernel) &&
     existsSync(files.initramfs);
   if (upToDate && !options.force) {
@@ -259,7 +260,7 @@ function main() {
         version: MANIFEST_VERSION,
         kernel: { package: kernelPackage.name, version: kernelPackage.version, release: kernelRelease, file: "vmlinuz" },
         busybox: { package: BUSYBOX_PACKAGE, version: busyboxVersion, applets: applets.length },
-        initramfs: { file: "initramfs.cpio.gz", uncompressedBytes: archive.length, modules: modules.map((module) => module.path) },
+        initramfs: { file: "initramfs.cpio.gz", uncompressedBytes: archive.length, modules: modules.map((module) => module.path), scripts: INITRAMFS_SCRIPTS_DIGEST },
         commandLine: "console=ttyS0 earlyprintk=serial,ttyS0,115200",
         created: new Date().toISOString(),
       },

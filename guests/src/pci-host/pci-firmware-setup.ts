@@ -53,9 +53,9 @@ export interface PciFirmwareSetupResult {
 
 /** Where SeaBIOS puts the PIIX3 edge/level control registers and which IRQs it gives PIRQA..D. */
 const ELCR_PORT = 0x4d0;
-const SEABIOS_PIRQ_IRQS = [10, 10, 11, 11] as const;
+export const SEABIOS_PIRQ_IRQS = [10, 10, 11, 11] as const;
 export const DEFAULT_PCI_MMIO_BASE = 0xe000_0000;
-const DEFAULT_PCI_MMIO_LIMIT = 0xfec0_0000;
+export const DEFAULT_PCI_MMIO_LIMIT = 0xfec0_0000;
 const DEFAULT_PCI_IO_BASE = 0xc000;
 const DEFAULT_PCI_IO_LIMIT = 0x1_0000;
 

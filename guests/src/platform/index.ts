@@ -24,3 +24,5 @@ export * from "./system-control-port-b/system-control-port-b.js";
 export * from "./debug-console/debug-console.js";
 export * from "./exit-port/isa-debug-exit.js";
 export * from "./post-code-port/post-code-port.js";
+export * from "./acpi/acpi-pm.js";
+export * from "./acpi/acpi-tables.js";

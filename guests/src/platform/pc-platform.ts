@@ -1,6 +1,9 @@
 import { FaultRecord, PortSpace, type AccessWidth, type Clock, type IoRegionHandler } from "@vmk/kernel";
 import type { InterruptSource, PortHandler } from "../cpu/bus.js";
 import { A20Gate, type A20GateState } from "./a20/a20-gate.js";
+import { AcpiPm, PM1_CONTROL_BLOCK_BYTES, PM1_EVENT_BLOCK_BYTES, PM_TIMER_BLOCK_BYTES, type AcpiPmState } from "./acpi/acpi-pm.js";
+import { writeAcpiTables, type AcpiBoardDescription } from "./acpi/acpi-tables.js";
+import { CmosOffset } from "./rtc/cmos-layout.js";
 import type { ByteSink } from "./byte-sink.js";
 import { DEBUG_CONSOLE_PORT, DebugConsole } from "./debug-console/debug-console.js";
 import { DEBUG_EXIT_PORT, IsaDebugExit } from "./exit-port/isa-debug-exit.js";
@@ -14,12 +17,12 @@ import { Rtc, type RtcState } from "./rtc/rtc.js";
 import { SystemControlPortA, type SystemControlPortAState } from "./system-control-port-a/system-control-port-a.js";
 import { SystemControlPortB, type SystemControlPortBState } from "./system-control-port-b/system-control-port-b.js";
 import type { SerialBackend } from "./uart/serial-backend.js";
-import { Uart16550, type UartState } from "./uart/uart-16550.js";
+import { Uart16550, type UartState, type UartTransmitPacing } from "./uart/uart-16550.js";
 
 export const PC_PLATFORM_STATE_VERSION = 1;
 
 /** ISA interrupt assignments of the PC/AT. */
-export const IsaIrq = { Timer: 0, Keyboard: 1, Com2: 3, Com1: 4, Rtc: 8, Mouse: 12 } as const;
+export const IsaIrq = { Timer: 0, Keyboard: 1, Com2: 3, Com1: 4, Rtc: 8, AcpiSci: 9, Mouse: 12 } as const;
 
 /** Where the legacy devices decode, as on every PC since the AT. */
 export const LegacyPort = {
@@ -37,6 +40,10 @@ export const LegacyPort = {
   Com2: 0x2f8,
   Com1: 0x3f8,
   Elcr: 0x4d0,
+  /** The ACPI fixed-hardware blocks, where QEMU's PIIX4 PM function puts them. */
+  AcpiPm1Event: 0x600,
+  AcpiPm1Control: 0x604,
+  AcpiPmTimer: 0x608,
 } as const;
 
 /** Unix time used when a virtual-time VM is given no start time: runs stay reproducible. */
@@ -50,6 +57,8 @@ export interface PcPlatformOptions {
   rtcStartTime?: number;
   com1?: SerialBackend;
   com2?: SerialBackend;
+  /** How the UARTs' transmitters pace characters: "line-rate" (default, a physical port) or "immediate". */
+  uartTransmitPacing?: UartTransmitPacing;
   /** Where port 0xE9 output goes; without a sink the port is not decoded. */
   debugConsole?: ByteSink;
   /** What sits on the i8042 auxiliary port. */
@@ -58,6 +67,8 @@ export interface PcPlatformOptions {
   onExit?: (exitCode: number) => void;
   /** The keyboard controller or port 0x92 pulsed the CPU's reset line. */
   onCpuReset?: () => void;
+  /** The OS entered ACPI S5 (soft off) through PM1_CNT: the board removes power. */
+  onSoftOff?: () => void;
   /** Where unclaimed port accesses are recorded; a fresh record by default. */
   faults?: FaultRecord;
 }
@@ -75,6 +86,8 @@ export interface PcPlatformState {
   com2: UartState;
   /** Timer ticks owed to the guest (absent in states saved before tick catch-up existed). */
   timerCatchUp?: TimerTickCatchUpState;
+  /** The ACPI PM registers (absent in states saved before the board had ACPI). */
+  acpiPm?: AcpiPmState;
 }
 
 /**
@@ -97,6 +110,7 @@ export class PcPlatform implements PortHandler, InterruptSource {
   readonly i8042: I8042;
   readonly com1: Uart16550;
   readonly com2: Uart16550;
+  readonly acpiPm: AcpiPm;
   readonly postCode = new PostCodePort();
   readonly debugConsole: DebugConsole | undefined;
   readonly debugExit: IsaDebugExit | undefined;
@@ -125,8 +139,10 @@ export class PcPlatform implements PortHandler, InterruptSource {
       requestCpuReset,
       aux: options.aux ?? "absent",
     });
-    this.com1 = new Uart16550({ clock, irq: this.pic.line(IsaIrq.Com1), backend: options.com1, name: "COM1" });
-    this.com2 = new Uart16550({ clock, irq: this.pic.line(IsaIrq.Com2), backend: options.com2, name: "COM2" });
+    const transmitPacing = options.uartTransmitPacing;
+    this.com1 = new Uart16550({ clock, irq: this.pic.line(IsaIrq.Com1), backend: options.com1, name: "COM1", transmitPacing });
+    this.com2 = new Uart16550({ clock, irq: this.pic.line(IsaIrq.Com2), backend: options.com2, name: "COM2", transmitPacing });
+    this.acpiPm = new AcpiPm({ clock, sci: this.pic.line(IsaIrq.AcpiSci), onSoftOff: () => options.onSoftOff?.() });
     if (options.debugConsole) this.debugConsole = new DebugConsole(options.debugConsole);
     if (options.onExit) this.debugExit = new IsaDebugExit(options.onExit);
 
@@ -143,6 +159,9 @@ export class PcPlatform implements PortHandler, InterruptSource {
     place("system control port A", LegacyPort.SystemControlA, 1, this.systemControlA.ports);
     place("COM1 16550A", LegacyPort.Com1, 8, this.com1.ports);
     place("COM2 16550A", LegacyPort.Com2, 8, this.com2.ports);
+    place("ACPI PM1a event block", LegacyPort.AcpiPm1Event, PM1_EVENT_BLOCK_BYTES, this.acpiPm.eventPorts);
+    place("ACPI PM1a control block", LegacyPort.AcpiPm1Control, PM1_CONTROL_BLOCK_BYTES, this.acpiPm.controlPorts);
+    place("ACPI PM timer", LegacyPort.AcpiPmTimer, PM_TIMER_BLOCK_BYTES, this.acpiPm.timerPorts);
     if (this.debugConsole) place("debug console", LegacyPort.DebugConsole, 1, this.debugConsole.ports);
     if (this.debugExit) place("isa-debug-exit", LegacyPort.DebugExit, 1, this.debugExit.ports);
   }
@@ -174,6 +193,22 @@ export class PcPlatform implements PortHandler, InterruptSource {
     this.i8042.reset();
     this.com1.reset();
     this.com2.reset();
+    this.acpiPm.reset();
+  }
+
+  /**
+   * Leaves the ACPI tables that describe this board in the BIOS area of `ram`, as firmware would:
+   * `pci` says where the PCI memory window is and which IRQs the firmware steered PIRQA..D to.
+   */
+  writeAcpiTables(ram: Uint8Array, pci: Pick<AcpiBoardDescription, "pirqIrqs" | "pciMemoryBase" | "pciMemoryLimit">) {
+    return writeAcpiTables(ram, {
+      ...pci,
+      pm1EventPort: LegacyPort.AcpiPm1Event,
+      pm1ControlPort: LegacyPort.AcpiPm1Control,
+      pmTimerPort: LegacyPort.AcpiPmTimer,
+      sciIrq: IsaIrq.AcpiSci,
+      cmosCentury: CmosOffset.Century,
+    });
   }
 
   saveState(): PcPlatformState {
@@ -189,6 +224,7 @@ export class PcPlatform implements PortHandler, InterruptSource {
       com1: this.com1.saveState(),
       com2: this.com2.saveState(),
       timerCatchUp: this.timerCatchUp.saveState(),
+      acpiPm: this.acpiPm.saveState(),
     };
   }
 
@@ -203,6 +239,8 @@ export class PcPlatform implements PortHandler, InterruptSource {
     this.a20.restoreState(state.a20);
     this.com1.restoreState(state.com1);
     this.com2.restoreState(state.com2);
+    if (state.acpiPm) this.acpiPm.restoreState(state.acpiPm);
+    else this.acpiPm.reset();
     this.pic.restoreState(state.pic);
     this.timerCatchUp.restoreState(state.timerCatchUp);
   }

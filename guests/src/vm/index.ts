@@ -6,3 +6,4 @@ export * from "./terminal-attachment.js";
 export * from "./virtual-nic-backend.js";
 export * from "./serial-console-line.js";
 export * from "./boot-image.js";
+export * from "./linux-guest-session.js";

@@ -1,5 +1,6 @@
 /** Test support: a VM runtime on a virtual clock, and a way to run it to completion. */
 import { KernelLog, NetworkStack, parseVmConfig, VirtualClock, type VmConfig } from "@vmk/kernel";
+import type { UartTransmitPacing } from "../platform/uart/uart-16550.js";
 import type { BootImages } from "./boot-image.js";
 import { PcVmRuntime } from "./pc-vm-runtime.js";
 
@@ -10,6 +11,8 @@ export interface TestVmOptions {
   clock?: VirtualClock;
   network?: NetworkStack;
   guestReset?: "reboot" | "powerOff";
+  /** COM1/COM2's transmitters (the runtime's default: "immediate"). */
+  serialTransmit?: UartTransmitPacing;
 }
 
 export function testVm(options: TestVmOptions) {
@@ -21,6 +24,7 @@ export function testVm(options: TestVmOptions) {
     services: { clock, network: options.network, log: (level, message) => log.log(level, "vmm", message) },
     images: options.images,
     guestReset: options.guestReset ?? "powerOff",
+    serialTransmit: options.serialTransmit,
   });
   /** Runs the virtual clock until the VM powers off or `limitNs` of virtual time has passed. */
   const runUntilPoweredOff = (limitNs: number) => {

@@ -11,8 +11,18 @@ export class PostCodePort {
   readonly ports: PortRegisterFile;
   /** The last code written, for diagnostics. */
   lastCode: number | undefined;
+  /** Sees every code written (a POST card's display; `vmk run --post-codes`). */
+  onCode: ((code: number) => void) | undefined;
 
   constructor() {
-    this.ports = PortRegisterFile.fromTable([{ name: "POST code", write: (value) => (this.lastCode = value) }]);
+    this.ports = PortRegisterFile.fromTable([
+      {
+        name: "POST code",
+        write: (value) => {
+          this.lastCode = value;
+          this.onCode?.(value);
+        },
+      },
+    ]);
   }
 }

@@ -54,12 +54,26 @@ export interface UartState {
   nextArrivalAt: Nanoseconds | null;
 }
 
+/**
+ * How the transmitter paces characters. "line-rate": each character takes its bit times at the
+ * programmed rate, as on a physical port. "immediate": the line is infinitely fast, as on the serial
+ * ports of QEMU, VMware or Hyper-V, whose host ends are files, pipes and terminals that never clock
+ * bits: a character written to THR reaches the backend at once and THR and the shift register are
+ * empty again straight after the write (THRE raised anew). A guest waiting for THRE before every
+ * character (Linux's console, firmware) then spends one LSR read per character instead of busy-waiting
+ * for 87 µs of each at 115200 baud. Reception always keeps the line rate: the host's bytes must not
+ * overrun the receive FIFO faster than a guest could drain it on real hardware.
+ */
+export type UartTransmitPacing = "line-rate" | "immediate";
+
 export interface UartOptions {
   clock: Clock;
   irq: IrqLine;
   backend?: SerialBackend;
   /** Names the port in timer diagnostics ("COM1"). */
   name?: string;
+  /** "line-rate" (default) or "immediate"; see UartTransmitPacing. */
+  transmitPacing?: UartTransmitPacing;
 }
 
 const CONNECTED_TERMINAL = UartMsr.Cts | UartMsr.Dsr | UartMsr.Dcd;
@@ -105,6 +119,7 @@ export class Uart16550 implements SerialInput {
   private readonly irq: IrqLine;
   private readonly backend: SerialBackend | undefined;
   private readonly label: string;
+  private readonly immediateTransmit: boolean;
   private timer: TimerHandle | undefined;
   private timerDeadline = Number.POSITIVE_INFINITY;
   private irqAsserted = false;
@@ -114,6 +129,7 @@ export class Uart16550 implements SerialInput {
     this.irq = options.irq;
     this.backend = options.backend;
     this.label = options.name ?? "uart";
+    this.immediateTransmit = options.transmitPacing === "immediate";
     const registers = this.registerTable();
     const divisorLatch = this.divisorLatchRegisters();
     this.ports = new PortRegisterFile((offset) =>
@@ -252,7 +268,11 @@ export class Uart16550 implements SerialInput {
     if (s.transmitFifo.length < depth) s.transmitFifo.push(value);
     else if (!this.fifoEnabled) s.transmitFifo[0] = value; // THR overwritten before it moved on
     s.transmitterEmptyPending = false;
-    if (s.shifting === null) this.startNextCharacter(this.clock.now());
+    if (s.shifting !== null) return;
+    const now = this.clock.now();
+    this.startNextCharacter(now);
+    // The character's stop bit is already out: hand it over now rather than from a timer at `now`.
+    if (this.immediateTransmit) this.advance(now);
   }
 
   private writeInterruptEnable(value: number): void {
@@ -379,7 +399,7 @@ export class Uart16550 implements SerialInput {
       return;
     }
     s.shifting = s.transmitFifo.shift()!;
-    s.shiftDoneAt = at + this.characterTime();
+    s.shiftDoneAt = this.immediateTransmit ? at : at + this.characterTime();
     if (s.transmitFifo.length === 0) s.transmitterEmptyPending = true;
   }
 

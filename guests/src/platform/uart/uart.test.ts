@@ -2,19 +2,19 @@ import { VirtualClock } from "@vmk/kernel";
 import { describe, expect, it } from "vitest";
 import { RecordingIrqLine } from "../test-support.js";
 import type { SerialBackend } from "./serial-backend.js";
-import { Uart16550 } from "./uart-16550.js";
+import { Uart16550, type UartTransmitPacing } from "./uart-16550.js";
 
 const COM1 = 0x3f8;
 const [THR, IER, IIR, LCR, MCR, LSR, MSR, SCR] = [0, 1, 2, 3, 4, 5, 6, 7].map((o) => COM1 + o) as [number, number, number, number, number, number, number, number];
 /** 9600 baud, 8N1: ten bits per character. */
 const CHAR_NS_9600 = Math.round(10 * 1e9 / 9600);
 
-function setup() {
+function setup(transmitPacing: UartTransmitPacing = "line-rate") {
   const clock = new VirtualClock();
   const irq4 = new RecordingIrqLine(clock);
   const sent: { byte: number; at: number }[] = [];
   const backend: SerialBackend = { transmit: (byte) => sent.push({ byte, at: clock.now() }) };
-  const uart = new Uart16550({ clock, irq: irq4, backend, name: "COM1" });
+  const uart = new Uart16550({ clock, irq: irq4, backend, name: "COM1", transmitPacing });
   const out = (port: number, value: number) => uart.ports.writeByte(port - COM1, value);
   const inb = (port: number) => uart.ports.readByte(port - COM1);
   /** 9600 8N1, as a driver sets the line up. */
@@ -185,5 +185,48 @@ describe("16550A UART", () => {
     expect(sent).toEqual([0x32]);
     expect([0, 0, 0].map(() => b.ports.readByte(0))).toEqual([0x78, 0x79, 0x7a]);
     expect(() => b.restoreState({ ...state, version: 7 })).toThrow(/version/);
+  });
+
+  describe("with immediate transmission (a virtual port's host end)", () => {
+    it("hands each character over as THR is written, with THR and the shift register empty again", () => {
+      const { clock, sent, out, inb, program9600 } = setup("immediate");
+      program9600();
+      out(IIR, 0x07);
+      clock.runUntil(1000);
+      for (const c of "abc") {
+        out(THR, c.charCodeAt(0));
+        expect(inb(LSR) & 0x60).toBe(0x60);
+      }
+      expect(sent).toEqual([0x61, 0x62, 0x63].map((byte) => ({ byte, at: 1000 })));
+      expect(clock.pendingTimers()).toBe(0); // nothing left to time on the line
+    });
+
+    it("raises THRE after every write, so an interrupt-driven driver refills at once", () => {
+      const { irq4, out, inb, program9600 } = setup("immediate");
+      program9600();
+      out(MCR, 0x08);
+      out(IER, 0x02);
+      expect(inb(IIR)).toBe(0x02);
+      expect(irq4.level).toBe(false);
+      out(THR, 0x41);
+      expect(irq4.level).toBe(true);
+      expect(inb(IIR)).toBe(0x02);
+    });
+
+    it("loops back at once, and still receives at the line rate", () => {
+      const { clock, sent, uart, out, inb, program9600 } = setup("immediate");
+      program9600();
+      out(MCR, 0x10);
+      out(THR, 0x55);
+      expect(inb(LSR) & 0x01).toBe(0x01);
+      expect(inb(THR)).toBe(0x55);
+      expect(sent).toEqual([]);
+      out(MCR, 0x00);
+      uart.receive("r");
+      clock.runUntil(CHAR_NS_9600 - 1);
+      expect(inb(LSR) & 0x01).toBe(0);
+      clock.runUntil(CHAR_NS_9600);
+      expect(inb(THR)).toBe(0x72);
+    });
   });
 });
