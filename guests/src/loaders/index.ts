@@ -11,3 +11,4 @@ export * from "./multiboot/multiboot-header.js";
 export * from "./multiboot/elf32.js";
 export * from "./multiboot/multiboot-info.js";
 export * from "./multiboot/multiboot-loader.js";
+export * from "./bios/bios-rom.js";

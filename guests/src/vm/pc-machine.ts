@@ -1,14 +1,17 @@
-import { AddressSpace, type Clock, type FaultRecord, type PciDeviceModel } from "@vmk/kernel";
+import { AddressSpace, type Clock, type FaultRecord, type IoRegion, type PciDeviceModel } from "@vmk/kernel";
 import { Cpu } from "../cpu/cpu.js";
 import { runInstructions } from "../cpu/interpreter.js";
 import { applyInitialCpuState } from "../loaders/apply-initial-cpu-state.js";
+import { loadBiosRom, type BiosRomLayout } from "../loaders/bios/bios-rom.js";
 import type { GuestPciFunction } from "../pci-host/guest-pci-bus.js";
 import { I440fxPciHost } from "../pci-host/i440fx-pci-host.js";
-import { setupPciLikeFirmware } from "../pci-host/pci-firmware-setup.js";
+import { DEFAULT_PCI_MMIO_BASE, DEFAULT_PCI_MMIO_LIMIT, SEABIOS_PIRQ_IRQS, setupPciLikeFirmware } from "../pci-host/pci-firmware-setup.js";
 import type { ByteSink } from "../platform/byte-sink.js";
+import { DEBUG_CONSOLE_PORT, DebugConsole } from "../platform/debug-console/debug-console.js";
+import { I8042OutputPort } from "../platform/i8042/keyboard-controller.js";
 import { LegacyPort, PcPlatform } from "../platform/pc-platform.js";
 import type { SerialBackend } from "../platform/uart/serial-backend.js";
-import type { Uart16550 } from "../platform/uart/uart-16550.js";
+import type { Uart16550, UartTransmitPacing } from "../platform/uart/uart-16550.js";
 import { loadBootImage, type BootImages, type LoadedBootImage } from "./boot-image.js";
 import { PcCpuBus } from "./pc-cpu-bus.js";
 import { SliceClock } from "./slice-clock.js";
@@ -20,20 +23,28 @@ export interface PcMachineOptions {
   memoryBytes: number;
   com1?: SerialBackend;
   com2?: SerialBackend;
+  /** How the UARTs' transmitters pace characters (the platform's default: "line-rate"). */
+  uartTransmitPacing?: UartTransmitPacing;
   /** Where port 0xE9 output goes; without one the port is not decoded. */
   debugConsole?: ByteSink;
+  /** Where the debug console decodes instead of 0xE9 (SeaBIOS logs to 0x402, as QEMU's isa-debugcon iobase). */
+  debugConsolePort?: number;
   /** The date the RTC shows at power-on (ms since 1970). */
   rtcStartTime?: number;
+  /** Sees every byte written to the POST code port 0x80. */
+  postCodes?: (code: number) => void;
 }
 
 /** Why the machine wants its processor and devices reset; the runtime decides what a reset means. */
 export type MachineResetCause = "triple-fault" | "reset-line" | "reset-control-register";
 
 /** Something the guest asked of the machine mid-slice, handled once the slice has stopped. */
-export type MachineRequest = { kind: "exit"; exitCode: number } | { kind: "reset"; cause: MachineResetCause };
+export type MachineRequest = { kind: "exit"; exitCode: number } | { kind: "reset"; cause: MachineResetCause } | { kind: "powerOff" };
 
 /** MCR bit 4: the UART talks to itself and nothing reaches the wire. */
 const UART_MCR_LOOPBACK = 0x10;
+/** The i8042 command that writes its output port (A20 and the CPU reset line) from the next data byte. */
+const I8042_WRITE_OUTPUT_PORT = 0xd1;
 /** System control port A bit 1: how firmware opens the A20 gate before it hands over to a kernel. */
 const FAST_A20 = 0x02;
 
@@ -60,8 +71,11 @@ export class PcMachine {
   private request: MachineRequest | undefined;
   private instructionCount = 0;
   private readonly serialBackends: Array<[Uart16550, SerialBackend | undefined]>;
+  /** The firmware ROM below 4 GiB, while the machine boots from one. */
+  private firmwareRegion: IoRegion | undefined;
 
   constructor(options: PcMachineOptions) {
+    const movedDebugConsole = options.debugConsole !== undefined && options.debugConsolePort !== undefined && options.debugConsolePort !== DEBUG_CONSOLE_PORT;
     this.clock = options.clock;
     this.deviceClock = new SliceClock(options.clock, () => this.cpu.instructionsRetired, VIRTUAL_NS_PER_INSTRUCTION);
     this.ram = new ArrayBuffer(options.memoryBytes);
@@ -73,17 +87,29 @@ export class PcMachine {
       rtcStartTime: options.rtcStartTime,
       com1: options.com1,
       com2: options.com2,
-      debugConsole: options.debugConsole,
+      uartTransmitPacing: options.uartTransmitPacing,
+      debugConsole: movedDebugConsole ? undefined : options.debugConsole,
       onExit: (exitCode) => this.requestStop({ kind: "exit", exitCode }),
       onCpuReset: () => this.requestStop({ kind: "reset", cause: "reset-line" }),
+      onSoftOff: () => this.requestStop({ kind: "powerOff" }),
     });
     this.faults = this.platform.faults;
+    this.platform.postCode.onCode = options.postCodes;
+    if (movedDebugConsole) this.platform.ports.map("debug console", options.debugConsolePort!, 1, new DebugConsole(options.debugConsole!).ports);
     this.serialBackends = [[this.platform.com1, options.com1], [this.platform.com2, options.com2]];
     this.mmio = new AddressSpace("guest mmio", 2 ** 32, this.faults, "mmio-unclaimed");
     this.cpu = new Cpu(new PcCpuBus(this.ram, this.mmio, this.platform));
     this.cpu.interruptSource = this.platform;
     this.cpu.onTripleFault = () => this.requestStop({ kind: "reset", cause: "triple-fault" });
     this.platform.a20.onChange((enabled) => this.cpu.setA20(enabled));
+    // The AT's coprocessor-error wiring (CR0.NE = 0 guests): FERR# sets a latch that drives
+    // IRQ13; a write of any value to port 0xF0 clears it.
+    const coprocessorError = this.platform.pic.line(13);
+    this.cpu.fpu.onFerrChange = (asserted) => { if (asserted) coprocessorError.setLevel(true); };
+    this.platform.ports.map("coprocessor error latch", 0xf0, 1, {
+      read: () => 0xff,
+      write: () => coprocessorError.setLevel(false),
+    });
     this.cpu.setA20(this.platform.a20.a20Enabled);
     this.platform.pic.onInterruptRequest = (asserted) => {
       if (asserted) this.onInterruptRequest?.();
@@ -121,8 +147,9 @@ export class PcMachine {
 
   /**
    * Power-on or reset followed by a direct kernel boot: processor, platform and PCI functions to their
-   * reset state, RAM cleared, PCI resources and interrupt routing set up as the BIOS would, the A20 gate
-   * opened, then the images loaded and the processor put in the state the boot protocol specifies.
+   * reset state, RAM cleared, PCI resources and interrupt routing set up as the BIOS would, its ACPI
+   * tables written, the A20 gate opened, then the images loaded and the processor put in the state the
+   * boot protocol specifies.
    */
   boot(images: BootImages): LoadedBootImage {
     this.request = undefined;
@@ -132,12 +159,37 @@ export class PcMachine {
     this.platform.reset();
     this.pciHost.reset();
     this.ramBytes.fill(0);
-    setupPciLikeFirmware(this.platform.ports, { ramBytes: this.memoryBytes });
+    setupPciLikeFirmware(this.platform.ports, { ramBytes: this.memoryBytes, pirqIrqs: SEABIOS_PIRQ_IRQS, mmioBase: DEFAULT_PCI_MMIO_BASE, mmioLimit: DEFAULT_PCI_MMIO_LIMIT });
+    this.platform.writeAcpiTables(this.ramBytes, { pirqIrqs: SEABIOS_PIRQ_IRQS, pciMemoryBase: DEFAULT_PCI_MMIO_BASE, pciMemoryLimit: DEFAULT_PCI_MMIO_LIMIT });
     this.platform.portOut(LegacyPort.SystemControlA, 1, FAST_A20);
     const loaded = loadBootImage(this.ram, images);
     this.cpu.invalidateAllCode();
     applyInitialCpuState(this.cpu, loaded.cpu);
     return loaded;
+  }
+
+  /**
+   * Power-on or reset of a PC with firmware: processor, platform and PCI functions to their reset
+   * state, RAM cleared, the ROM image at the top of 4 GiB and its tail below 1 MiB, and the processor
+   * left at the reset vector F000:FFF0. Everything else (PCI resources, A20, tables) is the firmware's.
+   */
+  bootFirmware(rom: Uint8Array): BiosRomLayout {
+    this.request = undefined;
+    this.cpu.interruptSource = this.platform;
+    this.drainSerialOutput();
+    this.cpu.reset();
+    this.platform.reset();
+    this.pciHost.reset();
+    this.ramBytes.fill(0);
+    // The AT's keyboard controller (and QEMU's) comes out of reset with its A20 line high; with it low
+    // the reset vector's fetch 16 bytes below 4 GiB would land at 0xFFEFFFF0 instead.
+    this.platform.portOut(LegacyPort.KeyboardCommand, 1, I8042_WRITE_OUTPUT_PORT);
+    this.platform.portOut(LegacyPort.KeyboardData, 1, I8042OutputPort.ResetInactive | I8042OutputPort.A20);
+    const { layout, highRom } = loadBiosRom(this.ramBytes, rom);
+    if (this.firmwareRegion) this.mmio.unmap(this.firmwareRegion);
+    this.firmwareRegion = this.mmio.map("BIOS ROM", layout.highBase, layout.romBytes, highRom);
+    this.cpu.invalidateAllCode();
+    return layout;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ByteSink } from "../platform/byte-sink.js";
+import type { UartTransmitPacing } from "../platform/uart/uart-16550.js";
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { VmConfig, VmResetCause, VmRuntime, VmRuntimeEvent, VmRuntimePowerState, VmRuntimeServices, VmRuntimeStats, VmStopReason } from "@vmk/kernel";
 import { E1000Model } from "@vmk/hardware";
@@ -32,6 +33,21 @@ export interface PcVmRuntimeOptions {
   debugConsole?: ByteSink;
   /** Translate hot guest code to JavaScript (default); false runs everything in the interpreter. */
   jit?: boolean;
+  /**
+   * A firmware ROM image (QEMU's -bios): the VM starts at the reset vector with it mapped below 1 MiB
+   * and 4 GiB, and no kernel is loaded. Resets start the firmware again.
+   */
+  firmware?: Uint8Array;
+  /** Sees every byte the guest writes to the POST code port 0x80. */
+  postCodes?: (code: number) => void;
+  /** The debug console's port instead of 0xE9 (0x402 for SeaBIOS's log). */
+  debugConsolePort?: number;
+  /**
+   * How COM1/COM2 transmit. "immediate" (default), as the serial ports of other hypervisors do: the host
+   * ends (console, files) take characters as fast as they come, so a guest printing on its console does
+   * not busy-wait through every character's bit times. "line-rate" paces them like a physical port.
+   */
+  serialTransmit?: UartTransmitPacing;
 }
 
 interface VirtualNic {
@@ -65,8 +81,11 @@ export class PcVmRuntime implements VmRuntime, VcpuLoopHost {
       memoryBytes: config.memoryBytes,
       com1: this.lines[0],
       com2: this.lines[1],
+      uartTransmitPacing: options.serialTransmit ?? "immediate",
       rtcStartTime: options.rtcStartTime,
       debugConsole: options.debugConsole,
+      postCodes: options.postCodes,
+      debugConsolePort: options.debugConsolePort,
     });
     this.machine.cpu.jit.enabled = options.jit ?? true;
     for (const nicConfig of config.nics) {
@@ -98,10 +117,15 @@ export class PcVmRuntime implements VmRuntime, VcpuLoopHost {
     if (this.state === "poweredOn") throw new Error(`${this.config.displayName} is already powered on`);
     const clock = this.options.services.clock;
     try {
-      this.images = this.options.images ?? readBootImages(this.config.boot);
-      const loaded = this.machine.boot(this.images);
-      this.log("info", `booting ${loaded.description}`);
-      for (const warning of loaded.warnings) this.log("warn", warning);
+      if (this.options.firmware) {
+        const rom = this.machine.bootFirmware(this.options.firmware);
+        this.log("info", `starting the firmware at F000:FFF0 (${rom.romBytes / 1024} KiB ROM at 0x${rom.highBase.toString(16)}, its last ${rom.isaBytes / 1024} KiB at 0x${rom.isaBase.toString(16)})`);
+      } else {
+        this.images = this.options.images ?? readBootImages(this.config.boot);
+        const loaded = this.machine.boot(this.images);
+        this.log("info", `booting ${loaded.description}`);
+        for (const warning of loaded.warnings) this.log("warn", warning);
+      }
     } catch (error) {
       this.emit({ kind: "poweredOff", time: clock.now(), reason: "error", detail: (error as Error).message });
       throw error;
@@ -168,6 +192,10 @@ export class PcVmRuntime implements VmRuntime, VcpuLoopHost {
       this.stop("guest-exit", request.exitCode);
       return false;
     }
+    if (request.kind === "powerOff") {
+      this.stop("guest-power-off", undefined, "the guest powered the machine off (ACPI S5)");
+      return false;
+    }
     if (this.options.guestReset === "powerOff") {
       this.stop("guest-reset", undefined, `the guest reset the machine (${request.cause})`);
       return false;
@@ -187,7 +215,8 @@ export class PcVmRuntime implements VmRuntime, VcpuLoopHost {
 
   private reboot(cause: VmResetCause): void {
     this.resetCount++;
-    this.machine.boot(this.images!);
+    if (this.options.firmware) this.machine.bootFirmware(this.options.firmware);
+    else this.machine.boot(this.images!);
     this.emit({ kind: "reset", time: this.options.services.clock.now(), cause });
   }
 

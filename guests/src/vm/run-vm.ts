@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { formatVmx, parseVmConfig, RealTimeClock, VirtualClock, type LogLevel, type NetworkStack, type VmConfig, type VmStopReason } from "@vmk/kernel";
 import { PcVmRuntime } from "./pc-vm-runtime.js";
@@ -28,18 +29,59 @@ export interface RunVmOptions {
   log?: (level: LogLevel, message: string) => void;
   /** What a reset from inside the guest does (default: boot the kernel again). */
   guestReset?: "reboot" | "powerOff";
-  /** A file that receives the bytes the guest writes to the debug port 0xE9 (QEMU's -debugcon). */
+  /** A file that receives the bytes the guest writes to the debug port 0xE9 (QEMU's -debugcon); "stdio": stdout. */
   debugconPath?: string;
+  /** The debug port instead of 0xE9: 0x402 shows SeaBIOS's log (QEMU: -global isa-debugcon.iobase=0x402). */
+  debugconPort?: number;
   /** false: no JIT, everything interpreted (QEMU users know this as a debugging aid). */
   jit?: boolean;
-  /** Power the VM off after this many milliseconds of guest time. */
+  /** Power the VM off after this many milliseconds (of the run's clock: wall time on real time). */
   timeoutMs?: number;
+  /**
+   * A firmware ROM image to start at the reset vector instead of loading a kernel (QEMU's -bios).
+   * A PC's firmware would hand a kernel over through fw_cfg, which vmk does not model, so it excludes
+   * `kernel`.
+   */
+  biosPath?: string;
+  /** A file that receives COM1's output (QEMU's -serial file:...), with or without a terminal. */
+  serialPath?: string;
+  /** Sees every byte the guest writes to the POST code port 0x80. */
+  onPostCode?: (code: number) => void;
+  /** Power off as soon as COM1 shows a shell prompt (boot benchmarks). */
+  stopAtPrompt?: boolean;
+  /** Aborting powers the VM off (Ctrl-C when the terminal is not in raw mode). */
+  signal?: AbortSignal;
+}
+
+const STDOUT_FD = 1;
+
+/** When something happened, counted from power-on. */
+export interface BootMilestone {
+  /** Host wall-clock seconds. */
+  wallSeconds: number;
+  /** Seconds of the guest's own clock (its TSC, PIT and RTC; one instruction is 1 ns while it runs). */
+  guestSeconds: number;
+}
+
+/** How a run went, for `vmk run --json` and the boot benchmark. */
+export interface RunVmTiming {
+  time: "real" | "virtual";
+  /** The first byte on COM1. */
+  firstSerialByte?: BootMilestone;
+  /** Linux's "Linux version ..." banner on COM1. */
+  kernelBanner?: BootMilestone;
+  /** A line on COM1 that ends in "# " or "$ " and waits: a shell prompt. */
+  shellPrompt?: BootMilestone;
+  /** Power-on to power-off (or detach). */
+  total: BootMilestone;
+  instructions: number;
 }
 
 export interface RunVmResult {
   reason: VmStopReason | "detached";
   exitCode?: number;
   detail?: string;
+  timing?: RunVmTiming;
 }
 
 /**
@@ -48,16 +90,51 @@ export interface RunVmResult {
  * and the promise settles at once.
  */
 export async function runVm(options: RunVmOptions): Promise<RunVmResult> {
+  if (options.biosPath && options.kernel) return { reason: "error", detail: "--bios and --kernel exclude each other: vmk has no fw_cfg through which firmware could load a kernel" };
+  let firmware: Uint8Array | undefined;
+  if (options.biosPath) {
+    try {
+      firmware = new Uint8Array(readFileSync(options.biosPath));
+    } catch (error) {
+      return { reason: "error", detail: `cannot read the BIOS image ${options.biosPath}: ${(error as Error).message}` };
+    }
+  }
   const config = vmConfigFor(options);
   const clock = options.time === "virtual" ? new VirtualClock() : new RealTimeClock();
   const log = options.log ?? ((level: LogLevel, message: string) => process.stderr.write(`[vmk ${level}] ${message}\n`));
-  const debugconFile = options.debugconPath ? openSync(options.debugconPath, "w") : undefined;
-  const runtime = new PcVmRuntime({
-    config,
-    services: { clock, network: options.network, log: (level, message) => log(level, `${config.displayName}: ${message}`) },
-    guestReset: options.guestReset ?? "reboot",
-    jit: options.jit,
-    debugConsole: debugconFile === undefined ? undefined : { writeByte: (byte) => void writeSync(debugconFile, Uint8Array.of(byte)) },
+  let debugconFile: number | undefined;
+  let runtime: PcVmRuntime;
+  try {
+    runtime = new PcVmRuntime({
+      config,
+      services: { clock, network: options.network, log: (level, message) => log(level, `${config.displayName}: ${message}`) },
+      guestReset: options.guestReset ?? "reboot",
+      jit: options.jit,
+      debugConsole: options.debugconPath ? { writeByte: (byte) => void (debugconFile !== undefined && writeSync(debugconFile, Uint8Array.of(byte))) } : undefined,
+      firmware,
+      postCodes: options.onPostCode,
+      debugConsolePort: options.debugconPort,
+    });
+  } catch (error) {
+    // A debug port that another device decodes, say.
+    return { reason: "error", detail: (error as Error).message };
+  }
+  // "stdio" is this process's stdout, as QEMU's -debugcon stdio (opening /dev/stdout would truncate a file it goes to).
+  const debugconToStdout = options.debugconPath === "stdio";
+  if (options.debugconPath) debugconFile = debugconToStdout ? STDOUT_FD : openSync(options.debugconPath, "w");
+  let serialFile = options.serialPath ? openSync(options.serialPath, "w") : undefined;
+  const com1 = runtime.serial(0)!;
+  if (serialFile !== undefined) com1.onOutput((bytes) => void (serialFile !== undefined && writeSync(serialFile, bytes)));
+  const milestones = new BootMilestones(runtime, options.time ?? "real");
+  com1.onOutput((bytes) => {
+    milestones.observe(bytes);
+    // Not from inside the UART (a newline flushes mid-instruction): once the slice is over.
+    if (options.stopAtPrompt && milestones.sawPrompt) queueMicrotask(() => runtime.powerState === "poweredOn" && runtime.powerOff());
+  });
+  // Power-on is stamped by the runtime's event, before the vCPU's first burst runs inside powerOn().
+  runtime.onEvent((event) => {
+    if (event.kind === "poweredOn") milestones.poweredOn();
+    else if (event.kind === "poweredOff") milestones.stopped();
   });
   const poweredOff = runtime.whenPoweredOff();
   let detached: (() => void) | undefined;
@@ -78,12 +155,23 @@ export async function runVm(options: RunVmOptions): Promise<RunVmResult> {
     terminal.attach();
   }
 
+  // After a detach the VM runs on: what it writes to these ports from then on is dropped.
+  const closeFiles = () => {
+    if (debugconFile !== undefined && !debugconToStdout) closeSync(debugconFile);
+    if (serialFile !== undefined) closeSync(serialFile);
+    debugconFile = serialFile = undefined;
+  };
   try {
     runtime.powerOn();
   } catch (error) {
     terminal?.detach();
+    closeFiles();
     return { reason: "error", detail: (error as Error).message };
   }
+  const abort = () => {
+    if (runtime.powerState === "poweredOn") runtime.powerOff();
+  };
+  options.signal?.addEventListener("abort", abort, { once: true });
   let timedOut = false;
   const timeout =
     options.timeoutMs === undefined
@@ -100,8 +188,10 @@ export async function runVm(options: RunVmOptions): Promise<RunVmResult> {
     detachedPromise,
   ]);
   timeout?.cancel();
-  if (debugconFile !== undefined) closeSync(debugconFile);
+  options.signal?.removeEventListener("abort", abort);
+  closeFiles();
   if (timedOut) result.detail = `timeout of ${options.timeoutMs} ms`;
+  result.timing = milestones.timing();
   if (result.reason !== "detached") {
     terminal?.detach();
     await driving;
@@ -118,6 +208,65 @@ async function driveVirtualClock(clock: VirtualClock, runtime: PcVmRuntime): Pro
   }
 }
 
+/**
+ * Whether console output ends in a shell prompt: a last line ending in "# " or "$ " once terminal
+ * escapes are stripped (busybox's shell asks for the cursor position right after its prompt), and
+ * not a kernel message ("[    1.234] ... #1 SMP ..." could end a chunk the same way).
+ */
+export function endsWithShellPrompt(output: string): boolean {
+  const text = output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+  const lastLine = text.slice(text.lastIndexOf("\n") + 1);
+  return /[#$] $/.test(lastLine) && !lastLine.startsWith("[");
+}
+
+/** Watches COM1 for the moments a boot is measured by, on both the host's and the guest's clock. */
+class BootMilestones {
+  private wallStart = 0;
+  private guestStart = 0;
+  private readonly seen: Partial<Record<"firstSerialByte" | "kernelBanner" | "shellPrompt", BootMilestone>> = {};
+  /** The end of the output so far, enough to match the banner and a prompt across chunk boundaries. */
+  private tail = "";
+  private end: BootMilestone | undefined;
+
+  constructor(
+    private readonly runtime: PcVmRuntime,
+    private readonly time: "real" | "virtual",
+  ) {}
+
+  poweredOn(): void {
+    this.wallStart = performance.now();
+    this.guestStart = this.runtime.machine.deviceClock.now();
+  }
+
+  observe(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.seen.firstSerialByte ??= this.now();
+    this.tail = (this.tail + Buffer.from(bytes).toString("latin1")).slice(-512);
+    if (!this.seen.kernelBanner && this.tail.includes("Linux version ")) this.seen.kernelBanner = this.now();
+    if (!this.seen.shellPrompt && endsWithShellPrompt(this.tail)) this.seen.shellPrompt = this.now();
+  }
+
+  get sawPrompt(): boolean {
+    return this.seen.shellPrompt !== undefined;
+  }
+
+  stopped(): void {
+    this.end ??= this.now();
+  }
+
+  timing(): RunVmTiming {
+    // The vCPU loops move guest time on after a slice; a stop inside one is stamped at its start, so
+    // the total is held to at least the last milestone seen in it.
+    const total = { ...(this.end ?? this.now()) };
+    for (const milestone of Object.values(this.seen)) total.guestSeconds = Math.max(total.guestSeconds, milestone.guestSeconds);
+    return { time: this.time, ...this.seen, total, instructions: this.runtime.machine.instructions };
+  }
+
+  private now(): BootMilestone {
+    return { wallSeconds: (performance.now() - this.wallStart) / 1e3, guestSeconds: (this.runtime.machine.deviceClock.now() - this.guestStart) / 1e9 };
+  }
+}
+
 function vmConfigFor(options: RunVmOptions): VmConfig {
   if (options.vmxPath) {
     const config = parseVmConfig(readFileSync(options.vmxPath, "utf8"), { baseDir: dirname(options.vmxPath) });
@@ -131,11 +280,11 @@ function vmConfigFor(options: RunVmOptions): VmConfig {
       },
     };
   }
-  if (!options.kernel) throw new Error("vmk run needs a .vmx file or a kernel to boot");
+  if (!options.kernel && !options.biosPath) throw new Error("vmk run needs a .vmx file, a kernel or a BIOS image to boot");
   const entries: Array<[string, string]> = [
     ["displayName", options.displayName ?? "vm"],
     ["memsize", String(options.memoryMb ?? 256)],
-    ["vmk.kernel", options.kernel],
+    ...(options.kernel ? [["vmk.kernel", options.kernel] as [string, string]] : []),
     ...(options.initrd ? [["vmk.initrd", options.initrd] as [string, string]] : []),
     ...(options.cmdline !== undefined ? [["vmk.cmdline", options.cmdline] as [string, string]] : []),
   ];

@@ -21,14 +21,42 @@ describe("the clock devices see inside a slice", () => {
     expect(fired).toEqual([6_000]);
   });
 
-  it("adds nothing on a real clock, where time moves during the slice by itself", () => {
-    const host = new VirtualClock(42);
+  it("gives the guest its own time line on a real clock, moved by instructions and by its vCPU loop only", () => {
+    const host = new VirtualClock(42_000);
     const real: Clock = { kind: "real", now: () => host.now(), setTimer: (delay, callback) => host.setTimer(delay, callback), pendingTimers: () => host.pendingTimers() };
     let retired = 0;
     const clock = new SliceClock(real, () => retired, 1);
+    const paced = clock.paced!;
+    expect(clock.now()).toBe(0);
     clock.beginSlice();
     retired = 1_000;
-    expect(clock.now()).toBe(42);
+    expect(clock.now()).toBe(1_000);
+    const fired: number[] = [];
+    clock.setTimer(500, () => fired.push(clock.now()));
+    clock.endSlice();
+    // The host's time passing moves nothing the guest sees; its loop moves the guest's line.
+    host.runUntil(100_000);
+    expect(clock.now()).toBe(0);
+    expect(fired).toEqual([]);
+    expect(host.pendingTimers()).toBe(0);
+    paced.runUntil(1_000);
+    expect(fired).toEqual([]);
+    paced.runUntil(1_500);
+    expect(fired).toEqual([1_500]);
+  });
+
+  it("tells the vCPU loop about timers a host event sets between slices, not about a slice's own", () => {
+    const host = new VirtualClock();
+    const real: Clock = { kind: "real", now: () => host.now(), setTimer: (delay, callback) => host.setTimer(delay, callback), pendingTimers: () => host.pendingTimers() };
+    const clock = new SliceClock(real, () => 0, 1);
+    let told = 0;
+    clock.onTimerSet = () => told++;
+    clock.beginSlice();
+    clock.setTimer(10, () => {});
+    clock.endSlice();
+    expect(told).toBe(0);
+    clock.setTimer(10, () => {});
+    expect(told).toBe(1);
   });
 
   it("lets a guest see the PIT count down within one slice (Linux calibrates the TSC against it)", () => {
