@@ -3,7 +3,9 @@ import { parseArgs } from "node:util";
 import { KERNEL_API_VERSION, KERNEL_RELEASE } from "@vmk/kernel";
 import { hostProfiles } from "@vmk/hardware";
 import { hostBoot, hostInventory, type HostCommandOptions } from "./commands/host.js";
+import { networkDhcp, networkPorts } from "./commands/network.js";
 import { runCommand } from "./commands/run.js";
+import { vmList, vmNics } from "./commands/vm.js";
 
 const USAGE = `vmk ${KERNEL_RELEASE} — a hypervisor modelled on VMware ESX
 
@@ -12,6 +14,11 @@ Usage:
   vmk host inventory  [options]   boot quietly and print the PCI devices and modules
   vmk run            [options]   boot the host and a VM with its serial console on this terminal
                                   (Ctrl-] then q powers off, d detaches, r resets)
+  vmk vm list         [options]   the VMs (--vmx FILE ..., powered on after boot): power state, addresses
+  vmk vm nics [VM]    [options]   each virtual NIC: port group, VLAN, vSwitch port and device counters
+  vmk network ports   [options]   every vSwitch port (also: vmk network vswitch ports): client, MAC,
+                                  port group, VLAN, tx/rx packets, bytes and drops
+  vmk network dhcp    [options]   the port groups' DHCP servers and their leases (dhcp leases: leases only)
   vmk version                     print versions
 
 Options:
@@ -20,14 +27,24 @@ Options:
   --json           machine-readable output
   --virtual-time   run on the deterministic virtual clock (reproducible output)
   --settle MS      let the host run this long after boot before reporting (default: 500)
-  --vmx FILE       (run) the VM's .vmx configuration
+  --vmx FILE       the VM's .vmx configuration (run: one; host and vm commands: repeatable, the VMs
+                   are registered and powered on after boot and run for --settle before the report)
+  --bios FILE      (run) a firmware ROM (a multiple of 64 KiB) started at F000:FFF0 instead of a kernel
   --kernel FILE    (run) a bzImage or multiboot kernel to boot (default: the cached Debian guest)
   --initrd FILE    (run) its initramfs
   --append TEXT    (run) the kernel command line
   --memory MB      (run) guest memory
-  --debugcon FILE  (run) write the bytes the guest sends to port 0xE9 to FILE
-  --timeout S      (run) power the VM off after S seconds of guest time
+  --debugcon FILE  (run) write the bytes the guest sends to port 0xE9 to FILE (stdio: stdout)
+  --debugcon-port PORT
+                   (run) the debug port instead of 0xE9 (0x402: SeaBIOS's log)
+  --serial DEST    (run) where COM1 goes: stdio (default: this terminal, raw), none, or [file:]PATH
+  --post-codes     (run) print the bytes the guest writes to the POST port 0x80 (repeats once)
+  --timeout S      (run) power the VM off after S seconds (wall time; guest time with --virtual-time)
+  --until-prompt   (run) power the VM off once COM1 shows a shell prompt ("# " or "$ ")
   --no-jit         (run) interpret every instruction (no translation to JavaScript)
+                   A guest's write of V to port 0xF4 ends the run with exit status (V << 1) | 1.
+                   --json prints a boot timing report: seconds from power-on to the first COM1
+                   byte, the kernel banner, the shell prompt and power-off, instructions, exit.
   -h, --help       this text
 `;
 
@@ -43,13 +60,18 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
         json: { type: "boolean", default: false },
         "virtual-time": { type: "boolean", default: false },
         settle: { type: "string", default: "500" },
-        vmx: { type: "string" },
+        vmx: { type: "string", multiple: true },
+        bios: { type: "string" },
         kernel: { type: "string" },
         initrd: { type: "string" },
         append: { type: "string" },
         memory: { type: "string" },
         debugcon: { type: "string" },
+        "debugcon-port": { type: "string" },
         timeout: { type: "string" },
+        serial: { type: "string" },
+        "post-codes": { type: "boolean", default: false },
+        "until-prompt": { type: "boolean", default: false },
         "no-jit": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -76,6 +98,7 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
     virtual: values["virtual-time"]!,
     settleMs,
     out,
+    ...(values.vmx && command !== "run" ? { vmxFiles: values.vmx } : {}),
   };
   try {
     switch (command) {
@@ -85,7 +108,22 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
       case "host inventory":
         await hostInventory(options);
         return 0;
+      case "vm list":
+        await vmList(options);
+        return 0;
+      case "network ports":
+      case "network vswitch ports":
+        await networkPorts(options);
+        return 0;
+      case "network dhcp":
+      case "network dhcp leases":
+        await networkDhcp(options, command === "network dhcp leases");
+        return 0;
       case "run": {
+        if ((values.vmx?.length ?? 0) > 1) {
+          process.stderr.write("vmk: run takes one --vmx\n");
+          return 2;
+        }
         const memoryMb = values.memory === undefined ? undefined : Number(values.memory);
         if (memoryMb !== undefined && (!Number.isInteger(memoryMb) || memoryMb <= 0)) {
           process.stderr.write(`vmk: --memory wants a whole number of MiB, not "${values.memory}"\n`);
@@ -96,22 +134,36 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
           process.stderr.write(`vmk: --timeout wants a positive number of seconds, not "${values.timeout}"\n`);
           return 2;
         }
+        const debugconPort = values["debugcon-port"] === undefined ? undefined : Number(values["debugcon-port"]);
+        if (debugconPort !== undefined && (!Number.isInteger(debugconPort) || debugconPort < 0 || debugconPort > 0xffff)) {
+          process.stderr.write(`vmk: --debugcon-port wants an I/O port (0x402, 233), not "${values["debugcon-port"]}"\n`);
+          return 2;
+        }
         return await runCommand({
           ...options,
-          vmx: values.vmx,
+          vmx: values.vmx?.[0],
+          bios: values.bios,
           kernel: values.kernel,
           initrd: values.initrd,
           append: values.append,
           memoryMb,
           debugcon: values.debugcon,
+          debugconPort,
           timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
           jit: !values["no-jit"],
+          serial: values.serial,
+          postCodes: values["post-codes"],
+          untilPrompt: values["until-prompt"],
         });
       }
       case "version":
         out(values.json ? JSON.stringify({ release: KERNEL_RELEASE, kernelApi: KERNEL_API_VERSION }) : `vmk ${KERNEL_RELEASE}, kernel API ${KERNEL_API_VERSION}`);
         return 0;
       default:
+        if (positionals[0] === "vm" && positionals[1] === "nics" && positionals.length <= 3) {
+          await vmNics(options, positionals[2]);
+          return 0;
+        }
         process.stderr.write(`vmk: unknown command "${command}"\n\n${USAGE}`);
         return 2;
     }

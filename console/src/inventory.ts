@@ -1,4 +1,5 @@
 import type { ManagementApi } from "@vmk/kernel";
+import { renderDhcpLeases, renderDhcpServers, renderPortTable, renderVmList, renderVmNicDevices, renderVmNics } from "./format/network-tables.js";
 import { formatBytes, hex4, renderTable } from "./format/table.js";
 
 /** Everything `vmk host inventory` reports, as plain data (the --json form). */
@@ -8,15 +9,17 @@ export function collectInventory(api: ManagementApi) {
     host: api.hostInfo(),
     pci: api.pciDevices(),
     modules: api.modules().map(({ dir: _dir, origin: _origin, ...rest }) => rest),
-    network: { vswitches: network.vswitches, uplinks: network.uplinks, vmknics: network.vmknics, ports: network.ports },
+    network: { vswitches: network.vswitches, uplinks: network.uplinks, vmknics: network.vmknics, ports: api.ports(), dhcp: api.dhcpServers() },
     storage: api.storage(),
+    vms: api.vms(),
+    vmNics: api.vmNics(),
   };
 }
 
 export type Inventory = ReturnType<typeof collectInventory>;
 
 export function renderInventory(inventory: Inventory): string {
-  const { host, pci, modules, network, storage } = inventory;
+  const { host, pci, modules, network, storage, vms, vmNics } = inventory;
   const sections: string[] = [];
   sections.push(
     `Host ${host.name}: vmk ${host.release} (kernel API ${host.kernelApi}), ${formatBytes(host.memory.totalBytes)} machine memory, ${host.clock} clock, ${host.state}`,
@@ -71,27 +74,7 @@ export function renderInventory(inventory: Inventory): string {
         ),
       ),
   );
-  if (network.ports.length > 0) {
-    sections.push(
-      "vSwitch ports\n" +
-        renderTable(
-          ["Port", "vSwitch", "Port Group", "Client", "Type", "MAC Address", "VLAN", "Uplink", "Rx Pkts", "Tx Pkts", "Drops"],
-          network.ports.map((p) => [
-            String(p.portId),
-            p.vswitch,
-            p.portGroup,
-            p.clientName,
-            p.clientType,
-            p.mac,
-            String(p.vlanId),
-            p.activeUplink ?? "-",
-            String(p.stats.rxPackets),
-            String(p.stats.txPackets),
-            String(p.stats.rxDrops + p.stats.txDrops),
-          ]),
-        ),
-    );
-  }
+  if (network.ports.length > 0) sections.push("vSwitch ports\n" + renderPortTable(network.ports));
   if (network.vmknics.length > 0) {
     sections.push(
       "VMkernel NICs\n" +
@@ -100,6 +83,16 @@ export function renderInventory(inventory: Inventory): string {
           network.vmknics.map((v) => [v.name, v.portGroup, v.ipAddress, v.netmask, v.mac, String(v.mtu)]),
         ),
     );
+  }
+  if (network.dhcp.length > 0) {
+    sections.push("DHCP servers\n" + renderDhcpServers(network.dhcp));
+    const leases = network.dhcp.flatMap((server) => server.leases.map((lease) => ({ portGroup: server.portGroup, ...lease })));
+    if (leases.length > 0) sections.push("DHCP leases\n" + renderDhcpLeases(leases));
+  }
+  if (vms.length > 0) {
+    sections.push("Virtual machines\n" + renderVmList(vms, vmNics));
+    if (vmNics.length > 0) sections.push("VM NICs\n" + renderVmNics(vmNics));
+    if (vmNics.some((n) => n.device !== undefined)) sections.push("VM NIC devices\n" + renderVmNicDevices(vmNics));
   }
   if (storage.adapters.length > 0) {
     sections.push(

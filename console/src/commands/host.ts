@@ -1,7 +1,9 @@
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defaultModuleSearchPaths, formatLogEntry, VirtualClock, type Host } from "@vmk/kernel";
+import { defaultModuleSearchPaths, formatLogEntry, parseVmConfig, VirtualClock, type Host } from "@vmk/kernel";
 import { assembleHost, hostProfiles } from "@vmk/hardware";
+import { PcVmm } from "@vmk/guests";
 import { collectInventory, renderInventory } from "../inventory.js";
 
 export interface HostCommandOptions {
@@ -13,6 +15,8 @@ export interface HostCommandOptions {
   settleMs: number;
   name: string;
   out: (text: string) => void;
+  /** .vmx files of VMs to register and power on once the host is up (they run for another settle period). */
+  vmxFiles?: string[];
 }
 
 export async function bootHost(options: HostCommandOptions, echoLog: boolean): Promise<Host> {
@@ -21,6 +25,7 @@ export async function bootHost(options: HostCommandOptions, echoLog: boolean): P
     name: options.name,
     clock: options.virtual ? "virtual" : "real",
     modules: { searchPaths: defaultModuleSearchPaths(dirname(fileURLToPath(import.meta.url))) },
+    vmm: new PcVmm(),
   });
   const unsubscribe = echoLog ? host.management.subscribeLog((entry) => entry.level !== "debug" && options.out(formatLogEntry(entry))) : undefined;
   const booting = host.boot();
@@ -28,12 +33,22 @@ export async function bootHost(options: HostCommandOptions, echoLog: boolean): P
   if (host.clock instanceof VirtualClock) await host.clock.driveUntilSettled(booting, () => !host.loadingModules);
   else await booting;
   await runFor(host, options.settleMs);
+  if (options.vmxFiles && options.vmxFiles.length > 0) {
+    for (const file of options.vmxFiles) {
+      const path = resolve(file);
+      const vm = host.vms.create(parseVmConfig(readFileSync(path, "utf8"), { baseDir: dirname(path) }));
+      host.vms.powerOn(vm.id);
+    }
+    await runFor(host, options.settleMs);
+  }
   unsubscribe?.();
   return host;
 }
 
 /** Shuts the host down; on virtual time the clock is driven while drivers' remove paths wait on it. */
 export function shutdownHost(host: Host): Promise<void> {
+  // VMs the command powered on stop first, as ESX powers VMs off before the host goes down.
+  for (const vm of host.management.vms()) if (vm.powerState === "poweredOn") host.vms.powerOff(vm.id);
   const stopping = host.shutdown();
   return host.clock instanceof VirtualClock ? host.clock.driveUntilSettled(stopping) : stopping;
 }
