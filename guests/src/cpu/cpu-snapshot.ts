@@ -2,6 +2,7 @@
  * Saving and restoring the complete CPU state as plain, JSON-safe data (for VM snapshots and
  * migration). The TLB and fetch caches are not state: they are rebuilt after a restore.
  */
+import type { PerformanceCounterState } from "./performance-counters.js";
 import type { Cpu } from "./cpu.js";
 import { materializeFlags } from "./flags.js";
 import { refreshBreakpoints } from "./debug-registers.js";
@@ -44,6 +45,7 @@ export interface CpuState {
   debugRegisters: number[];
   cpl: number;
   msrs: { sysenterCs: number; sysenterEsp: number; sysenterEip: number; apicBase: number; tscBase: number; miscEnable: number };
+  performanceCounters: PerformanceCounterState;
   instructionsRetired: number;
   halted: boolean;
   interruptShadow: number;
@@ -74,6 +76,7 @@ export function saveCpuState(cpu: Cpu): CpuState {
     debugRegisters: Array.from(cpu.dr),
     cpl: cpu.cpl,
     msrs: { sysenterCs: cpu.sysenterCs, sysenterEsp: cpu.sysenterEsp, sysenterEip: cpu.sysenterEip, apicBase: cpu.apicBase, tscBase: cpu.tscBase, miscEnable: cpu.miscEnable },
+    performanceCounters: structuredClone(cpu.performanceCounters),
     instructionsRetired: cpu.instructionsRetired,
     halted: cpu.halted,
     interruptShadow: cpu.interruptShadow,
@@ -120,6 +123,7 @@ export function restoreCpuState(cpu: Cpu, state: CpuState): void {
   cpu.apicBase = state.msrs.apicBase;
   cpu.tscBase = state.msrs.tscBase;
   cpu.miscEnable = state.msrs.miscEnable;
+  cpu.performanceCounters = structuredClone(state.performanceCounters);
   cpu.instructionsRetired = state.instructionsRetired;
   cpu.halted = state.halted;
   cpu.interruptShadow = state.interruptShadow;

@@ -2,6 +2,7 @@
  * The architectural state of one x86 processor and its memory pipeline (segmentation → paging/TLB
  * → RAM or MMIO). Instruction semantics live in the ops-*.ts files and act on this object.
  */
+import { resetPerformanceCounters, type PerformanceCounterState } from "./performance-counters.js";
 import type { CpuBus, InterruptSource } from "./bus.js";
 import { Cr0, EFLAGS_FIXED_ONE, Flag, Reg, Seg } from "./constants.js";
 import { FAULT_SIGNAL, NO_ERROR_CODE, Vector } from "./fault.js";
@@ -94,6 +95,8 @@ export class Cpu {
   apicBase = 0xfee00900;
   /** IA32_MISC_ENABLE: fast strings enabled, the rest as after reset. */
   miscEnable = 1;
+  /** PERFCTR0/1 and EVNTSEL0/1. */
+  performanceCounters: PerformanceCounterState = resetPerformanceCounters();
   /** The time-stamp counter advances by one per retired instruction (deterministic). */
   tscBase = 0;
   instructionsRetired = 0;
@@ -176,6 +179,7 @@ export class Cpu {
     this.dr[7] = 0x400;
     refreshBreakpoints(this);
     this.sysenterCs = 0; this.sysenterEsp = 0; this.sysenterEip = 0;
+    this.performanceCounters = resetPerformanceCounters();
     this.fpu.reset();
     this.halted = false;
     this.interruptShadow = 0;

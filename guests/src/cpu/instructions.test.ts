@@ -95,6 +95,13 @@ const CASES: Case[] = [
   { name: "LOCK CMP is #UD", code: "lock cmp [0x20000], eax", expect: {}, fault: Vector.UD },
   { name: "LOCK XCHG and LOCK BTS are fine", code: "lock xchg [0x20000], eax\nlock bts dword [0x20000], 3", regs: { eax: 5 }, expect: { eax: 0 } },
   { name: "RDPMC reads zeroed counters", code: "mov ecx, 1\nrdpmc", regs: { eax: 9, edx: 9 }, expect: { eax: 0, edx: 0 } },
+  // Like the TSC, the counters see retired instructions as of the start of the running block (WRMSR,
+  // being serializing, ends one): the jumps end blocks so the counts pin down that rule.
+  { name: "PERFCTR0 counts retired instructions while EVNTSEL0 enables it", code: "mov ecx, 0x186\nmov eax, 0x4300c0\nxor edx, edx\nwrmsr\njmp n1\nn1: nop\nnop\nnop\njmp n2\nn2: xor ecx, ecx\nrdpmc", expect: { eax: 9, edx: 0 } },
+  { name: "Clearing EN freezes the counters", code: "mov ecx, 0x186\nmov eax, 0x430079\nxor edx, edx\nwrmsr\njmp n1\nn1: nop\nnop\njmp n2\nn2: xor eax, eax\nwrmsr\njmp n3\nn3: nop\nnop\nnop\njmp n4\nn4: mov ecx, 0xc1\nrdmsr\nmov esi, eax\nmov ecx, 0x186\nrdmsr", expect: { esi: 8, eax: 0 } },
+  { name: "PERFCTR1 follows EVNTSEL0's EN and its own event; other events do not count", code: "mov ecx, 0x187\nmov eax, 0x100c0\nxor edx, edx\nwrmsr\nmov ecx, 0x186\nmov eax, 0x420012\nwrmsr\njmp n1\nn1: nop\njmp n2\nn2: mov ecx, 1\nrdpmc\nmov esi, eax\nxor ecx, ecx\nrdpmc", expect: { esi: 6, eax: 0 } },
+  { name: "A counter write sign-extends EAX to 40 bits", code: "mov ecx, 0xc2\nmov eax, 0xfffffff0\nmov edx, 0x12\nwrmsr\nxor eax, eax\nxor edx, edx\nrdmsr", expect: { eax: 0xfffffff0, edx: 0xff } },
+  { name: "RDPMC of counter 2 faults", code: "mov ecx, 2\nrdpmc", expect: {}, fault: Vector.GP },
   { name: "CR4.VME is refused (not reported by CPUID)", code: "mov eax, 1\nmov cr4, eax", expect: {}, fault: Vector.GP },
   { name: "LEA with a register operand is #UD", code: "db 0x8d, 0xc0", expect: {}, fault: Vector.UD },
   { name: "MMX opcodes are undefined", code: "db 0x0f, 0x6f, 0xc0", expect: {}, fault: Vector.UD },

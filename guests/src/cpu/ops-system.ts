@@ -3,6 +3,7 @@
  * debug registers, descriptor-table registers, LLDT/LTR/LAR/LSL/VERR/VERW/ARPL, CPUID, MSRs,
  * SYSENTER/SYSEXIT, software interrupts and the far control transfers.
  */
+import { isPerformanceMsr, readCounter, readPerformanceMsr, writePerformanceMsr } from "./performance-counters.js";
 import type { Cpu } from "./cpu.js";
 import { Cr0, Cr4, Flag, Msr, Reg, Seg } from "./constants.js";
 import { cpuid } from "./cpuid.js";
@@ -372,12 +373,14 @@ export function readTimeStamp(cpu: Cpu): void {
   cpu.regs[Reg.EDX] = Math.floor(tsc / 0x100000000);
 }
 
-/** 0F 33 RDPMC: the two P6 counters exist but never count. */
+/** 0F 33 RDPMC: ECX selects PERFCTR0 or PERFCTR1 (see performance-counters.ts). */
 export function readPerformanceCounter(cpu: Cpu): void {
   if ((cpu.cr4 & Cr4.PCE) === 0 && cpu.cpl !== 0 && cpu.protectedMode) cpu.raise(Vector.GP, 0);
-  if ((cpu.regs[Reg.ECX] >>> 0) > 1) cpu.raise(Vector.GP, 0);
-  cpu.regs[Reg.EAX] = 0;
-  cpu.regs[Reg.EDX] = 0;
+  const index = cpu.regs[Reg.ECX] >>> 0;
+  if (index > 1) cpu.raise(Vector.GP, 0);
+  const value = readCounter(cpu.performanceCounters, index, cpu.instructionsRetired);
+  cpu.regs[Reg.EAX] = value % 0x100000000;
+  cpu.regs[Reg.EDX] = Math.floor(value / 0x100000000);
 }
 
 /** 0F 32 RDMSR. */
@@ -399,7 +402,11 @@ export function readMsr(cpu: Cpu): void {
     case 0x8b: break; // BIOS_SIGN_ID: no microcode update loaded
     case 0x17: break; // PLATFORM_ID
     case 0x1a0: low = cpu.miscEnable; break; // MISC_ENABLE
-    default: cpu.raise(Vector.GP, 0);
+    default: {
+      const msr = regs[Reg.ECX] >>> 0;
+      if (!isPerformanceMsr(msr)) cpu.raise(Vector.GP, 0);
+      [low, high] = readPerformanceMsr(cpu.performanceCounters, msr, cpu.instructionsRetired);
+    }
   }
   regs[Reg.EAX] = low;
   regs[Reg.EDX] = high;
@@ -418,7 +425,11 @@ export function writeMsr(cpu: Cpu): void {
     case Msr.SYSENTER_EIP: cpu.sysenterEip = low; return;
     case 0x8b: return;
     case 0x1a0: cpu.miscEnable = low; return;
-    default: cpu.raise(Vector.GP, 0);
+    default: {
+      const msr = regs[Reg.ECX] >>> 0;
+      if (!isPerformanceMsr(msr)) cpu.raise(Vector.GP, 0);
+      writePerformanceMsr(cpu.performanceCounters, msr, low, cpu.instructionsRetired);
+    }
   }
 }
 
