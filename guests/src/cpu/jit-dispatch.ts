@@ -10,6 +10,7 @@ import type { CodeBlock } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import { Flag } from "./constants.js";
 import { currentJitMode } from "./jit-mode.js";
+import { JIT_RUNTIME } from "./jit-runtime.js";
 import { translateBlock } from "./jit-translator.js";
 
 /** With maskable interrupts enabled, translated code returns to the run loop after about this many instructions. */
@@ -35,8 +36,11 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
   }
   if (limit > INTERRUPT_POLL_INSTRUCTIONS && (cpu.eflags & Flag.IF) !== 0 && cpu.interruptSource !== null) limit = INTERRUPT_POLL_INSTRUCTIONS;
   let ran = 0;
+  const exit = JIT_RUNTIME.exit;
   for (;;) {
     const count = translation.run(limit - ran);
+    // A region translation may leave from any of its blocks: successor links hang off that one.
+    block = exit.block!;
     if (count < 0) {
       translatedExit.block = null;
       cpu.translations.translatedInstructions += ran + ~count;

@@ -18,7 +18,8 @@ const PROGRAMS = Number(process.env.VMK_CPU_JIT_FUZZ_PROGRAMS ?? 1500);
 const FIRST_SEED = Number(process.env.VMK_CPU_JIT_FUZZ_SEED ?? 1);
 
 const CODE = 0x200000;
-const SUBROUTINE = 0x201800;
+/** The subroutine on the next page, or on the main program's page, where it joins its region (return prediction). */
+const SUBROUTINES = [0x201800, 0x200c00];
 /** Loop counters live outside the data window the snippets may write. */
 const COUNTER = DATA_ADDR + 0x1000;
 const PAGE_DIRECTORY = 0x300000;
@@ -28,6 +29,7 @@ const COMPARED_RAM: Array<[number, number]> = [[DATA_ADDR, DATA_ADDR + 0x10000],
 interface Program {
   main: number[];
   subroutine: number[];
+  subroutineAt: number;
   regs: Int32Array;
   eflags: number;
   data: Uint8Array;
@@ -62,12 +64,13 @@ function snippet(seed: number): number[] {
 function generateProgram(seed: number): Program {
   const rng = new Random(seed * 7919);
   const base = generateCase(seed);
+  const subroutineAt = rng.pick(SUBROUTINES);
   const main: number[] = [];
   main.push(0xc7, 0x05, ...le32(COUNTER), ...le32(1 + rng.below(6)));
   const top = CODE + main.length;
   main.push(...snippet(seed + 100000));
   const callAt = CODE + main.length;
-  main.push(0xe8, ...le32(SUBROUTINE - (callAt + 5)));
+  main.push(0xe8, ...le32(subroutineAt - (callAt + 5)));
   const patchImmediate = CODE + main.length + 1;
   main.push(0xb8, ...le32(rng.next()));
   main.push(...snippet(seed + 200000));
@@ -80,7 +83,8 @@ function generateProgram(seed: number): Program {
   const regs = Int32Array.from(base.regs);
   regs[4] = STACK_TOP;
   regs[6] = POINTER;
-  return { main, subroutine, regs, eflags: base.eflags, data: base.data, mode: rng.pick(MODES) };
+  if (main.length > subroutineAt - CODE) throw new Error(`seed ${seed}: the main program overlaps the subroutine`);
+  return { main, subroutine, subroutineAt, regs, eflags: base.eflags, data: base.data, mode: rng.pick(MODES) };
 }
 
 function load(cpu: Cpu, p: Program): void {
@@ -88,7 +92,7 @@ function load(cpu: Cpu, p: Program): void {
   cpu.ram8.set(p.data, DATA_ADDR);
   cpu.ram8.fill(0, CODE, CODE + 0x2000);
   cpu.ram8.set(p.main, CODE);
-  cpu.ram8.set(p.subroutine, SUBROUTINE);
+  cpu.ram8.set(p.subroutine, p.subroutineAt);
   cpu.invalidateAllCode();
   cpu.regs.set(p.regs);
   cpu.eflags = p.eflags;

@@ -276,7 +276,8 @@ export function translateInstruction(e: BlockEmitter): Translated {
       const target = e.load(2, e.stackOffset(0), bits >> 3);
       e.checkDynamicTarget(target);
       e.setStackPointer(e.stackOffset((bits >> 3) + (op === 0xc2 ? insn.imm : 0)));
-      e.exitTo(target);
+      // Return prediction: the popped address is compared with the region's call sites.
+      e.exitTo(target, e.returnSites);
       return Translated.EXITS;
     }
     case 0xe0: case 0xe1: case 0xe2: case 0xe3:
@@ -295,12 +296,16 @@ export function translateInstruction(e: BlockEmitter): Translated {
       const bits = operandBits(e);
       const a = e.readRm(bits);
       const b = op === 0x1af ? e.let(e.reg(insn.reg, bits)) : constant(insn.imm, bits);
-      e.eflagsToCpu();
-      const r = e.let(`rt.multiplySigned(cpu, ${bits}, ${a}, ${b})`);
-      e.eflagsFromCpu();
-      e.setReg(insn.reg, bits, r);
+      const { low, overflow } = multiply(e, bits, a, b, true);
+      resultFlags(e, bits, low, overflow, overflow);
+      e.setReg(insn.reg, bits, low);
       return Translated.CONTINUES;
     }
+    case 0x1a3: case 0x1ab: case 0x1b3: case 0x1bb:
+      return translateBitTest(e, op === 0x1a3 ? 0 : op === 0x1ab ? 1 : op === 0x1b3 ? 2 : 3, e.let(e.reg(insn.reg, 32)), true);
+    case 0x1ba:
+      if (insn.reg < 4) return Translated.NOT_TRANSLATED;
+      return translateBitTest(e, insn.reg - 4, `${insn.imm & 0xff}`, false);
   }
   if (op >= 0x180 && op <= 0x18f) {
     branch(e, relativeTarget(e), e.condition(op & 0xf));
@@ -358,9 +363,121 @@ function translateGroup3(e: BlockEmitter): Translated {
       target.commit(alu(e, AluOp.SUB, bits, "0", target.value));
       return Translated.CONTINUES;
     }
+    case 4: case 5: {
+      // MUL/IMUL into AX, DX:AX or EDX:EAX.
+      const signed = insn.reg === 5;
+      const source = e.readRm(bits);
+      if (bits === 32) {
+        const { low, high, overflow } = multiply(e, 32, e.reg(0, 32), source, signed);
+        e.setReg(0, 32, low);
+        e.setReg(2, 32, high!);
+        resultFlags(e, 32, low, overflow, overflow);
+        return Translated.CONTINUES;
+      }
+      const shift = 32 - bits;
+      const extend = (v: string) => (signed ? `(${v} << ${shift} >> ${shift})` : `(${v} & ${mask(bits)})`);
+      const product = e.let(`${extend(e.reg(0, 32))} * ${extend(source)}`);
+      const low = e.let(`${product} & ${mask(bits)}`);
+      const overflow = bits === 8
+        ? (signed ? `(${product} !== ((${product} << 24) >> 24) ? 1 : 0)` : `((${product} & 0xff00) !== 0 ? 1 : 0)`)
+        : (signed ? `(${product} !== ((${product} << 16) >> 16) ? 1 : 0)` : `((${product} & -65536) !== 0 ? 1 : 0)`);
+      const of = e.let(overflow);
+      e.setReg(0, 16, `${product} & 0xffff`);
+      if (bits === 16) e.setReg(2, 16, `(${product} >> 16) & 0xffff`);
+      resultFlags(e, bits, low, of, of);
+      return Translated.CONTINUES;
+    }
+    case 6: case 7:
+      return bits === 32 ? translateDivide(e, insn.reg === 7) : Translated.NOT_TRANSLATED;
     default:
       return Translated.NOT_TRANSLATED;
   }
+}
+
+/**
+ * 32-bit DIV/IDIV: natively when the dividend is EAX extended into EDX (the common case, where the
+ * quotient always fits), else through the alu.ts kernel on the CPU's registers (which raises #DE).
+ * The flags are left as they were, as the kernel leaves them.
+ */
+function translateDivide(e: BlockEmitter, signed: boolean): Translated {
+  const divisor = e.let(e.readRm(32));
+  const eax = e.reg(0, 32);
+  const edx = e.reg(2, 32);
+  const quotient = e.temp();
+  const remainder = e.temp();
+  if (signed) {
+    e.emit(`if (${edx} === (${eax} >> 31) && ${divisor} !== 0 && (${divisor} !== -1 || ${eax} !== -2147483648)) {`);
+    e.emit(`${quotient} = Math.trunc(${eax} / ${divisor}); ${remainder} = ${eax} - ${quotient} * ${divisor};`);
+  } else {
+    e.emit(`if (${edx} === 0 && ${divisor} !== 0) {`);
+    e.emit(`${quotient} = Math.floor((${eax} >>> 0) / (${divisor} >>> 0)); ${remainder} = (${eax} >>> 0) - ${quotient} * (${divisor} >>> 0);`);
+  }
+  e.emit("} else {");
+  e.emit(`${e.faultPoint()} regs[0] = ${eax}; regs[2] = ${edx}; rt.divideAccumulator(cpu, 32, ${divisor}, ${signed}); ${quotient} = regs[0]; ${remainder} = regs[2];`);
+  e.emit("}");
+  e.setReg(0, 32, quotient);
+  e.setReg(2, 32, remainder);
+  return Translated.CONTINUES;
+}
+
+/**
+ * The low (and for 32 bits the high) half of a product and whether it overflowed the low half, as
+ * multiplySigned()/multiplyAccumulator() compute them; operands truncated to `bits`.
+ */
+function multiply(e: BlockEmitter, bits: number, a: string, b: string, signed: boolean): { low: string; high?: string; overflow: string } {
+  if (bits === 16) {
+    const product = e.let(`((${a} << 16) >> 16) * ((${b} << 16) >> 16)`);
+    const low = e.let(`${product} & 0xffff`);
+    return { low, overflow: e.let(`${product} !== ((${product} << 16) >> 16) ? 1 : 0`) };
+  }
+  const ta = e.let(a);
+  const tb = e.let(b);
+  const low = e.let(`Math.imul(${ta}, ${tb})`);
+  const high = e.let(signed ? `mulHighSigned(${ta}, ${tb})` : `mulHigh(${ta}, ${tb}) | 0`);
+  return { low, high, overflow: e.let(signed ? `${high} !== (${low} >> 31) ? 1 : 0` : `${high} !== 0 ? 1 : 0`) };
+}
+
+/**
+ * EFLAGS as setResultFlags() sets them: ZF, SF, PF from `result` (truncated to `bits`), CF and OF
+ * given as 0/1 expressions, AF clear, the other flags kept.
+ */
+function resultFlags(e: BlockEmitter, bits: number, result: string, cf: string, of: string): void {
+  const r = e.let(truncate(result, bits));
+  e.setEflags(`(efl & -2262) | ${cf} | (PARITY[${r} & 0xff] << 2) | (${r} === 0 ? 0x40 : 0) | (((${r} >>> ${bits - 1}) & 1) << 7) | (${of} << 11)`);
+}
+
+/**
+ * BT/BTS/BTR/BTC (op 0..3) with the bit offset `offset` (a register's value, or an immediate): a
+ * register operand uses it modulo the size; in memory a register offset is signed and selects the
+ * word it falls in. CF gets the bit, the other flags are folded and kept, as bitTest() does.
+ */
+function translateBitTest(e: BlockEmitter, op: number, offset: string, fromRegister: boolean): Translated {
+  const insn = e.insn;
+  const bits = operandBits(e);
+  const bit = e.let(`${offset} & ${bits - 1}`);
+  const apply = (v: string) => (op === 1 ? `${v} | (1 << ${bit})` : op === 2 ? `${v} & ~(1 << ${bit})` : `${v} ^ (1 << ${bit})`);
+  let value: string;
+  if (insn.mod === 3) {
+    value = e.let(e.reg(insn.rm, bits));
+    if (op !== 0) e.setReg(insn.rm, bits, apply(value));
+  } else {
+    let address = e.effectiveAddress();
+    if (fromRegister) {
+      const signedOffset = bits === 16 ? `(${offset} << 16 >> 16)` : offset;
+      const sum = `${address} + (${signedOffset} >> ${bits === 16 ? 4 : 5}) * ${bits >> 3}`;
+      address = insn.addrSize32 ? `((${sum}) | 0)` : `((${sum}) & 0xffff)`;
+    }
+    if (op === 0) {
+      value = e.load(insn.segment, address, bits >> 3);
+    } else {
+      const target = e.beginUpdate(insn.segment, address, bits >> 3);
+      value = target.value;
+      target.commit(apply(value));
+    }
+  }
+  e.foldFlags();
+  e.emit(`efl = (efl & -2) | ((${value} >>> ${bit}) & 1);`);
+  return Translated.CONTINUES;
 }
 
 /**
@@ -373,6 +490,8 @@ function translateShift(e: BlockEmitter): Translated {
   const bits = width(e);
   const constantCount = op <= 0xc1 ? insn.imm & 0x1f : op <= 0xd1 ? 1 : -1;
   if (constantCount === 0) return Translated.NOT_TRANSLATED;
+  if (insn.reg >= 4 && constantCount > 0) return shiftByConstant(e, bits, constantCount);
+  if (insn.reg >= 4 && bits === 32) return shiftByCl(e);
   const count = constantCount > 0 ? `${constantCount}` : e.let(`${e.reg(1, 32)} & 0xff`);
   const target = e.updateRm(bits);
   const replacesFlags = constantCount > 0 && insn.reg >= 4;
@@ -385,6 +504,64 @@ function translateShift(e: BlockEmitter): Translated {
   if (constantCount < 0) e.emit(`if ((${count} & 0x1f) !== 0) {`);
   target.commit(r);
   if (constantCount < 0) e.emit("}");
+  return Translated.CONTINUES;
+}
+
+/** SHL/SHR/SAR by a nonzero constant, as shiftRotate() computes result, CF and OF. */
+function shiftByConstant(e: BlockEmitter, bits: number, count: number): Translated {
+  const target = e.updateRm(bits);
+  const v = target.value;
+  const top = bits - 1;
+  let r: string;
+  let cf: string;
+  let of: string;
+  switch (e.insn.reg) {
+    case 4: case 6: // SHL/SAL
+      r = count <= bits ? e.let(truncate(`${v} << ${count}`, bits)) : "0";
+      cf = count <= bits ? e.let(`(${v} >>> ${bits - count}) & 1`) : "0";
+      of = `(((${r} >>> ${top}) & 1) ^ ${cf})`;
+      break;
+    case 5: // SHR
+      r = count >= bits ? "0" : e.let(truncate(`${v} >>> ${count}`, bits));
+      cf = count <= bits ? e.let(`(${v} >>> ${count - 1}) & 1`) : "0";
+      of = `((${v} >>> ${top}) & 1)`;
+      break;
+    default: { // SAR
+      const signed = bits === 32 ? v : e.let(`${v} << ${32 - bits} >> ${32 - bits}`);
+      r = e.let(truncate(`${signed} >> ${count >= bits ? bits - 1 : count}`, bits));
+      cf = count >= bits ? `(${signed} >>> 31)` : e.let(`(${signed} >> ${count - 1}) & 1`);
+      of = "0";
+    }
+  }
+  target.commit(r);
+  resultFlags(e, bits, r, cf, of);
+  return Translated.CONTINUES;
+}
+
+/** 32-bit SHL/SHR/SAR by CL: a zero count changes nothing (not even the flags) and writes nothing. */
+function shiftByCl(e: BlockEmitter): Translated {
+  const count = e.let(`${e.reg(1, 32)} & 0x1f`);
+  const target = e.updateRm(32);
+  const v = target.value;
+  e.loadFlags();
+  const r = e.temp();
+  const cf = e.temp();
+  const of = e.temp();
+  e.emit(`if (${count} !== 0) {`);
+  switch (e.insn.reg) {
+    case 4: case 6:
+      e.emit(`${r} = ${v} << ${count}; ${cf} = (${v} >>> (32 - ${count})) & 1; ${of} = ((${r} >>> 31) & 1) ^ ${cf};`);
+      break;
+    case 5:
+      e.emit(`${r} = (${v} >>> ${count}) | 0; ${cf} = (${v} >>> (${count} - 1)) & 1; ${of} = (${v} >>> 31) & 1;`);
+      break;
+    default:
+      e.emit(`${r} = ${v} >> ${count}; ${cf} = (${v} >> (${count} - 1)) & 1; ${of} = 0;`);
+  }
+  target.commit(r);
+  resultFlags(e, 32, r, cf, of);
+  e.emit("}");
+  e.flagsVary();
   return Translated.CONTINUES;
 }
 

@@ -1,43 +1,248 @@
 /**
- * Translates a decoded block into a JavaScript function (`new Function`) specialised for one CPU
- * mode: native code from jit-instructions.ts where it exists, the interpreter's handler for every
- * other instruction. The translation is attached to the block and registered in the CPU's bounded
- * translation cache.
+ * Translates a region of decoded blocks into one JavaScript function (`new Function`) specialised
+ * for one CPU mode: native code from jit-instructions.ts where it exists, the interpreter's handler
+ * for every other instruction. The region is the hot block plus the blocks of the same page it
+ * reaches by direct jumps, branches, fall-through, calls and the returns of those calls, as far as
+ * they are already decoded; control passes between them inside the function (a switch over the
+ * block index) without the run loop, so a loop with a call to a function on the same page, or a
+ * branchy loop body, runs in one invocation. A RET is predicted to the return sites of the region's
+ * calls: the popped address is compared with them, and anything else leaves to the run loop.
+ * The translation is attached to the entry block and registered in the CPU's bounded cache.
  */
 import { BlockTranslation, type CodeBlock, type TranslatedBlockRun } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import type { DecodedInstruction } from "./instruction.js";
 import { BlockEmitter } from "./jit-emitter.js";
 import { translateInstruction, Translated } from "./jit-instructions.js";
-import { JIT_RUNTIME } from "./jit-runtime.js";
+import { generalizeCpuFields, JIT_RUNTIME, SINGLE_BLOCK_ENTRIES } from "./jit-runtime.js";
 import { TERMINATES } from "./opcode-table.js";
 
 /** Instructions that load a segment register without ending a block: the mode may change after them. */
 const LOADS_SEGMENT = new Set([0x07, 0x17, 0x1f, 0x1a1, 0x1a9, 0xc4, 0xc5, 0x1b2, 0x1b4, 0x1b5]);
 
-/** The constant target of a relative jump, conditional jump or loop instruction, else null. */
+/** Bounds of a region: V8 compiles big functions slowly, and each copy of a block costs memory. */
+const MAX_REGION_BLOCKS = 24;
+const MAX_REGION_INSTRUCTIONS = 200;
+/**
+ * Longest generated source: V8 does not optimise functions beyond some 60 KB of bytecode, and a
+ * region left to V8's interpreter runs far slower than single blocks would. A region whose source
+ * is longer is made again with fewer blocks.
+ */
+const MAX_SOURCE_CHARS = 30_000;
+
+/** The constant target of a relative jump, conditional jump, loop or call instruction, else null. */
 function branchTarget(insn: DecodedInstruction): number | null {
   const op = insn.opcode;
-  const relative = (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe9 || op === 0xeb;
+  const relative = (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe8 || op === 0xe9 || op === 0xeb;
   if (!relative) return null;
   const target = insn.nextEip + insn.imm;
   return insn.opSize32 ? target | 0 : target & 0xffff;
 }
 
-type BlockFactory = (cpu: Cpu, block: CodeBlock, insns: CodeBlock["instructions"], starts: Int32Array, rt: typeof JIT_RUNTIME) => TranslatedBlockRun;
+function isCall(insn: DecodedInstruction): boolean {
+  return insn.opcode === 0xe8 || (insn.opcode === 0xff && insn.reg === 2);
+}
 
-/** The source of the factory that builds the block's run function (exposed for tests and debugging). */
-export function blockSource(block: CodeBlock, mode: number): string {
-  const e = new BlockEmitter(block, mode, block.instructions.some((insn) => branchTarget(insn) === block.startEip));
-  const list = block.instructions;
-  let exited = false;
+/** Whether execution can continue at the instruction's next EIP (it is not an unconditional jump or return). */
+function fallsThrough(insn: DecodedInstruction): boolean {
+  const op = insn.opcode;
+  if (op === 0xe9 || op === 0xeb || op === 0xc2 || op === 0xc3) return false;
+  return !(op === 0xff && (insn.reg === 4 || insn.reg === 5));
+}
+
+/** EIPs control may reach from `block` without a computed target, and the return sites of its calls. */
+function staticSuccessors(block: CodeBlock): { targets: number[]; returnSites: number[] } {
+  const targets: number[] = [];
+  const returnSites: number[] = [];
+  for (const insn of block.instructions) {
+    const target = branchTarget(insn);
+    if (target !== null) targets.push(target);
+    if (isCall(insn)) returnSites.push(insn.nextEip);
+  }
+  const last = block.instructions[block.instructions.length - 1];
+  if (fallsThrough(last)) targets.push(last.nextEip);
+  return { targets, returnSites };
+}
+
+/** The decoded-block table of the physical page holding `head`, or undefined when it cannot be found. */
+function headPage(cpu: Cpu, head: CodeBlock): Array<CodeBlock | undefined> | undefined {
+  const lin = (head.csBase + head.startEip) | 0;
+  const candidates = [cpu.tlb[lin >>> 12] >>> 12];
+  if (cpu.fetchPage === lin >>> 12) candidates.push(cpu.fetchPhysBase >>> 12);
+  for (const physPage of candidates) {
+    const page = cpu.decodedCode[physPage];
+    if (page !== undefined && page[lin & 0xfff] === head) return page;
+  }
+  return undefined;
+}
+
+/** Register or immediate operands only: the instruction cannot fault on memory or store into code. */
+function registerOnly(insn: DecodedInstruction): boolean {
+  return !insn.hasModrm || insn.mod === 3;
+}
+
+/** Replaces every arithmetic flag without reading any, and cannot fault (so no one sees the flags before). */
+function overwritesFlags(insn: DecodedInstruction): boolean {
+  const op = insn.opcode;
+  if (!registerOnly(insn)) return false;
+  if (op < 0x40 && (op & 7) < 6) {
+    const aluOp = (op >> 3) & 7;
+    return aluOp !== 2 && aluOp !== 3; // not ADC/SBB
+  }
+  if (op >= 0x80 && op <= 0x83) return insn.reg !== 2 && insn.reg !== 3;
+  if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return true;
+  return (op === 0xf6 || op === 0xf7) && (insn.reg === 0 || insn.reg === 1 || insn.reg === 3);
+}
+
+/** Neither reads nor writes flags, cannot fault and cannot leave the block. */
+function flagNeutral(insn: DecodedInstruction): boolean {
+  const op = insn.opcode;
+  if (op === 0x8d) return insn.mod !== 3;
+  if (!registerOnly(insn)) return false;
+  return (op >= 0x88 && op <= 0x8b) || (op >= 0xb0 && op <= 0xbf) || (op >= 0x90 && op <= 0x97) ||
+    op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf;
+}
+
+/**
+ * Whether the flags instruction `i` sets are dead: a later instruction of the block replaces them
+ * all with only flag-neutral ones between, so no branch, exit, handler or fault can observe them.
+ * Instruction `i` itself must not touch memory (a store into code would leave right after it).
+ */
+function flagsDeadAfter(list: readonly DecodedInstruction[], i: number): boolean {
+  if (!registerOnly(list[i])) return false;
+  for (let j = i + 1; j < list.length; j++) {
+    if (overwritesFlags(list[j])) return true;
+    if (!flagNeutral(list[j])) return false;
+  }
+  return false;
+}
+
+export interface Region {
+  blocks: CodeBlock[];
+  /** Next EIPs of the calls in the region, in order, without repeats. */
+  returnSites: number[];
+  /** Static targets on the page that were not decoded yet: leaving to one counts towards regrowing the region. */
+  absent: Set<number>;
+}
+
+/**
+ * The region entered at `head`: blocks of the same linear (so the same physical) page, for the
+ * same CS base and code size, reachable from it along static edges, breadth first.
+ */
+export function collectRegion(cpu: Cpu, head: CodeBlock): Region {
+  const blocks = [head];
+  const returnSites: number[] = [];
+  const absent = new Set<number>();
+  const page = SINGLE_BLOCK_ENTRIES.has(head) ? undefined : headPage(cpu, head);
+  const linearPage = ((head.csBase + head.startEip) | 0) >>> 12;
+  const seen = new Set<number>([head.startEip]);
+  let instructions = head.instructions.length;
+  for (let i = 0; i < blocks.length; i++) {
+    const { targets, returnSites: sites } = staticSuccessors(blocks[i]);
+    for (const site of sites) if (!returnSites.includes(site)) returnSites.push(site);
+    if (page === undefined) continue;
+    for (const eip of [...targets, ...sites]) {
+      if (seen.has(eip)) continue;
+      seen.add(eip);
+      const lin = (head.csBase + eip) | 0;
+      if (lin >>> 12 !== linearPage) continue;
+      const block = page[lin & 0xfff];
+      if (block === undefined || !block.valid || block.startEip !== eip || block.csBase !== head.csBase || block.code32 !== head.code32) {
+        absent.add(eip);
+        continue;
+      }
+      if (blocks.length >= MAX_REGION_BLOCKS || instructions + block.instructions.length > MAX_REGION_INSTRUCTIONS) continue;
+      blocks.push(block);
+      instructions += block.instructions.length;
+    }
+  }
+  return { blocks, returnSites, absent };
+}
+
+type RegionFactory = (cpu: Cpu, blocks: readonly CodeBlock[], insns: DecodedInstruction[], starts: Int32Array, firsts: Int32Array, rt: typeof JIT_RUNTIME) => TranslatedBlockRun;
+
+/**
+ * The source of the factory that builds the region's run function (exposed for tests and
+ * debugging). Blocks other than the entry are only entered from inside the function, so where all
+ * the ways into a block leave the flags from the same kind of operation, the block starts with
+ * that knowledge (a DEC after an ADD keeps CF with a comparison instead of a call, a JNZ tests the
+ * result). That knowledge changes the code, which can change what flows on, so the emission
+ * repeats until the assumed entry states are the ones the code produces; a block whose ways in
+ * disagree starts with the flags unknown.
+ */
+export function blockSource(region: Region, mode: number): string {
+  let entry: Array<string | undefined> = [];
+  const dynamic = new Set<number>();
+  for (let pass = 0; ; pass++) {
+    const e = emitRegion(region, mode, entry);
+    if (pass === 4) return emitRegion(region, mode, []).finish();
+    const next: Array<string | undefined> = [];
+    let settled = true;
+    for (let k = 1; k < region.blocks.length; k++) {
+      const states = e.incomingFlags.get(k);
+      let state: string | undefined;
+      if (!dynamic.has(k) && states !== undefined && !states.has("dynamic")) {
+        // The same operation at several sizes: its flags are still known, with the size in fbits.
+        const ops = new Set([...states].map((st) => st.split(":")[0]));
+        if (ops.size === 1) state = states.size === 1 ? [...states][0] : `${[...ops][0]}:0`;
+      }
+      if (state !== entry[k]) {
+        settled = false;
+        // A block found to disagree once stays unknown, so the repetition ends.
+        if (entry[k] !== undefined) dynamic.add(k);
+      }
+      next[k] = dynamic.has(k) ? undefined : state;
+    }
+    if (settled) return e.finish();
+    entry = next;
+  }
+}
+
+/** Blocks no longer than this are copied into the block of a loop they close (see inlineTargets). */
+const MAX_INLINED_INSTRUCTIONS = 8;
+
+function emitRegion(region: Region, mode: number, entry: ReadonlyArray<string | undefined>): BlockEmitter {
+  const { blocks, returnSites, absent } = region;
+  const head = blocks[0].startEip;
+  const targets = blocks.map((b) => staticSuccessors(b).targets);
+  const index = new Map(blocks.map((b, k) => [b.startEip, k]));
+  const loops = blocks.length > 1 || targets[0].includes(head) || staticSuccessors(blocks[0]).returnSites.includes(head);
+  // A small block that a block branches to and that branches back is copied in at the branch, so
+  // a loop running through the two (a scan with its increment, say) needs no switch.
+  const inlineTargets = blocks.map((b, a) => {
+    const set = new Set<number>();
+    for (const t of targets[a]) {
+      const k = index.get(t);
+      if (k !== undefined && k !== a && blocks[k].instructions.length <= MAX_INLINED_INSTRUCTIONS && targets[k].includes(b.startEip)) set.add(k);
+    }
+    return set;
+  });
+  const selfLoops = blocks.map((b, a) => targets[a].includes(b.startEip) || inlineTargets[a].size > 0);
+  const first: number[] = [];
+  let count = 0;
+  for (const b of blocks) {
+    first.push(count);
+    count += b.instructions.length;
+  }
+  const e: BlockEmitter = new BlockEmitter(blocks, mode, loops, returnSites, absent, entry, selfLoops, inlineTargets, (k) => emitBody(e, k, first[k]));
+  blocks.forEach((_, k) => {
+    e.beginBlock(k, first[k]);
+    emitBody(e, k, first[k]);
+    e.endBlock();
+  });
+  return e;
+}
+
+/** The instructions of block `k`, from global instruction index `first`, each natively or through its handler. */
+function emitBody(e: BlockEmitter, k: number, first: number): void {
+  const list = e.blocks[k].instructions;
+  e.setFirstIndex(first);
   for (let i = 0; i < list.length; i++) {
     const insn = list[i];
     e.insn = insn;
-    e.index = i;
-    e.wroteMemory = false;
-    e.emit(`pc = ${i};`);
+    e.beginInstruction(first + i, flagsDeadAfter(list, i));
     const result = translateInstruction(e);
+    let exited: boolean;
     if (result === Translated.NOT_TRANSLATED) {
       e.callHandler();
       const leaves = TERMINATES[insn.opcode] !== 0 || LOADS_SEGMENT.has(insn.opcode);
@@ -49,20 +254,35 @@ export function blockSource(block: CodeBlock, mode: number): string {
       if (e.wroteMemory) e.exitIfInvalidated();
       exited = false;
     }
-    if (exited) break;
+    if (exited) return;
   }
-  if (!exited) e.exitTo(list[list.length - 1].nextEip);
-  return e.finish();
+  e.exitTo(list[list.length - 1].nextEip);
 }
 
 export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockTranslation {
   const started = performance.now();
-  const factory = new Function("cpu", "blk", "insns", "starts", "rt", blockSource(block, mode)) as BlockFactory;
-  const starts = new Int32Array(block.instructions.length);
-  starts[0] = block.startEip;
-  for (let i = 1; i < starts.length; i++) starts[i] = block.instructions[i - 1].nextEip;
-  const translation = new BlockTranslation(block, mode, factory(cpu, block, block.instructions, starts, JIT_RUNTIME),
-    block.instructions.some((insn) => LOADS_SEGMENT.has(insn.opcode)));
+  if (cpu.translations.translated === 0) generalizeCpuFields(cpu);
+  const region = collectRegion(cpu, block);
+  let source = blockSource(region, mode);
+  while (source.length > MAX_SOURCE_CHARS && region.blocks.length > 1) {
+    region.blocks.length = Math.max(1, region.blocks.length >> 1);
+    source = blockSource(region, mode);
+  }
+  const factory = new Function("cpu", "blocks", "insns", "starts", "firsts", "rt", source) as RegionFactory;
+  const insns: DecodedInstruction[] = [];
+  for (const b of region.blocks) insns.push(...b.instructions);
+  const starts = new Int32Array(insns.length);
+  const firsts = new Int32Array(insns.length);
+  let index = 0;
+  for (const b of region.blocks) {
+    const first = index;
+    for (let i = 0; i < b.instructions.length; i++, index++) {
+      starts[index] = i === 0 ? b.startEip : b.instructions[i - 1].nextEip;
+      firsts[index] = first;
+    }
+  }
+  const translation = new BlockTranslation(block, mode, factory(cpu, region.blocks, insns, starts, firsts, JIT_RUNTIME),
+    region.blocks.some((b) => b.instructions.some((insn) => LOADS_SEGMENT.has(insn.opcode))));
   cpu.translations.add(translation, cpu.jit.maxTranslatedBlocks);
   cpu.translations.compileSeconds += (performance.now() - started) / 1000;
   return translation;

@@ -261,8 +261,9 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
   });
 
   it("keeps the translation cache within its bound", () => {
-    // Twenty blocks chained by jumps, run ten times around.
-    const chain = Array.from({ length: 20 }, (_, i) => `b${i}: add eax, ${i + 1}\njmp b${i + 1}`).join("\n");
+    // Twenty blocks chained by jumps, run ten times around, each on its own page (so each is a
+    // translation of its own rather than part of a region with its neighbours).
+    const chain = Array.from({ length: 20 }, (_, i) => `b${i}: add eax, ${i + 1}\njmp b${i + 1}\nalign 4096`).join("\n");
     const cpu = flatProgram(`mov ecx, 10\nstart:\n${chain}\nb20: dec ecx\njnz start\nhlt`);
     cpu.jit.maxTranslatedBlocks = 4;
     expect(runToHalt(cpu)).toBe(-1);

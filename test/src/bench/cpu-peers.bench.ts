@@ -1,7 +1,7 @@
 /**
  * Guest CPU speed of vmk against its peers, QEMU TCG and v86, on the same guest code: multiboot
  * kernels assembled with nasm from guests/test-programs/bench (a tight ALU loop, a 64 KiB memory
- * copy, a call-heavy loop), each booted by every engine into flat 32-bit protected mode, running a
+ * copy, a call-heavy loop, a sieve of Eratosthenes), each booted by every engine into flat 32-bit protected mode, running a
  * patched-in iteration count and writing its result to the isa-debug-exit port 0xF4.
  *
  * Every engine is measured the same way: n times the loop's instruction count (exact by
@@ -57,7 +57,31 @@ function copiedBlockSum(): number {
   return sum;
 }
 
-const WORKLOADS: Workload[] = [
+const SIEVE_SIZE = 8192;
+
+/** The sieve kernel's arithmetic: instructions per pass (by the kernel's own accounting) and the per-pass checksum. */
+function sievePass(): { instructions: number; checksum: number } {
+  const composite = new Uint8Array(SIEVE_SIZE);
+  let instructions = 3 + 3 + 4 * SIEVE_SIZE + 1 + 2;
+  let checksum = 0;
+  for (let i = 2; i < SIEVE_SIZE; i++) {
+    if (composite[i]) {
+      instructions += 5;
+      continue;
+    }
+    checksum = (checksum + i + 1) >>> 0;
+    instructions += 13;
+    for (let m = 2 * i; m < SIEVE_SIZE; m += i) {
+      composite[m] = 1;
+      instructions += 4;
+    }
+  }
+  return { instructions, checksum };
+}
+
+const SIEVE = sievePass();
+
+const ALL_WORKLOADS: Workload[] = [
   {
     name: "tight loop",
     source: "tight-loop.asm",
@@ -76,7 +100,22 @@ const WORKLOADS: Workload[] = [
     instructionsPerIteration: 8,
     result: (n) => n >>> 0,
   },
+  {
+    name: "sieve",
+    source: "sieve.asm",
+    instructionsPerIteration: SIEVE.instructions,
+    result: (n) => Math.imul(n, SIEVE.checksum) >>> 0,
+  },
 ];
+
+/** VMK_BENCH_CPU_WORKLOADS (comma-separated names) narrows the run, e.g. while tuning one workload. */
+const WORKLOADS = selected(ALL_WORKLOADS, process.env.VMK_BENCH_CPU_WORKLOADS, (w) => w.name);
+
+function selected<T>(all: T[], filter: string | undefined, name: (item: T) => string): T[] {
+  if (filter === undefined || filter.trim() === "") return all;
+  const names = filter.split(",").map((n) => n.trim());
+  return all.filter((item) => names.includes(name(item)));
+}
 
 /** The byte the kernels write to port 0xF4: the XOR of EAX's four bytes. */
 function exitByte(eax: number): number {
@@ -349,7 +388,8 @@ function checkInstructionCount(engine: GuestEngine, workload: Workload, expected
 
 // ---- the suite -------------------------------------------------------------------------------
 
-const ENGINES: GuestEngine[] = [vmkEngine(false), vmkEngine(true), qemuTcg, v86Engine];
+/** VMK_BENCH_CPU_ENGINES (comma-separated labels, e.g. "vmk JIT,v86") narrows the engines. */
+const ENGINES: GuestEngine[] = selected([vmkEngine(false), vmkEngine(true), qemuTcg, v86Engine], process.env.VMK_BENCH_CPU_ENGINES, (e) => e.label);
 const PEERS: GuestEngine[] = [qemuTcg, v86Engine];
 
 function note(line: string): void {
