@@ -43,13 +43,12 @@ const TROUBLE = [
 
 /**
  * What a Linux kernel says on this machine that matches TROUBLE or reads like a complaint, and why.
- * The first three are what it says on such a machine; the last is a gap of our CPU, left to it.
+ * Each is what it says on such a machine, real or emulated.
  */
 const EXPECTED_NOTES: Array<[RegExp, string]> = [
   [/MMIO Stale Data: Unknown: No mitigations/, "the CPU is a Pentium II (family 6 model 3), which Linux's vulnerability tables do not list; a real one says the same"],
   [/smpboot: weird, boot CPU \(#0\) not listed by the BIOS/, "the board has no MP table (and no MADT): a uniprocessor PC with 8259s only"],
   [/fail to add MMCONFIG information/, "the i440FX has no PCI Express extended configuration space, so there is no MCFG table (QEMU's i440fx says the same)"],
-  [/Broken PMU hardware detected|Failed to access perfctr msr/, "our CPU does not implement the P6 performance-counter MSRs (0x186/0xC1) a real Pentium II has; Linux falls back to software events"],
 ];
 
 /** A host on the VM's port group that answers ARP for its address and ICMP echo requests. */
