@@ -35,7 +35,7 @@ async function run(args: string[]) {
 
 describe("vmk CLI", () => {
   it("host boot prints the boot log then the inventory", async () => {
-    const { code, text } = await run(["host", "boot", "--profile", "minimal", "--virtual-time", "--settle", "10"]);
+    const { code, text } = await run(["host", "boot", "--profile", "minimal", "--virtual-time", "--settle", "10", "--no-guest"]);
     expect(code).toBe(0);
     expect(text).toMatch(/^\[ +0\.000000\] vmkernel: vmk .* booting host esx01$/m);
     expect(text).toMatch(/pci: 0000:00:00.0 8086:7190 15ad:1976 Host bridge/);
@@ -45,7 +45,7 @@ describe("vmk CLI", () => {
   });
 
   it("shows the default profile's e1000 ports bound as vmnics with MAC and link state", async () => {
-    const { code, text } = await run(["host", "boot", "--virtual-time", "--settle", "3000"]);
+    const { code, text } = await run(["host", "boot", "--virtual-time", "--settle", "3000", "--no-guest"]);
     expect(code).toBe(0);
     expect(text).toMatch(/@vmk\/driver-e1000: probing 0000:00:03.0 \[8086:100f\]/);
     expect(text).toMatch(/net: vmnic0: e1000 0000:00:03.0 00:1b:21:0a:00:01 registered/);
@@ -114,7 +114,7 @@ describe("vmk CLI", () => {
   });
 
   it("lists the default profile's storage adapter, its RAID volume by NAA id and the path with its state", async () => {
-    const { code, text } = await run(["host", "boot", "--virtual-time", "--settle", "100"]);
+    const { code, text } = await run(["host", "boot", "--virtual-time", "--settle", "100", "--no-guest"]);
     expect(code).toBe(0);
     expect(text).toMatch(/^0000:00:05.0 +1000:0060 +1000:1013 +RAID bus controller +\d+ +megaraid_sas +@vmk\/driver-megaraid-sas/m);
     expect(text).toMatch(/^vmhba0 +megaraid_sas +0000:00:05.0 +online +1 +MegaRAID SAS 8708EM2$/m);

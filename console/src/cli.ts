@@ -10,7 +10,9 @@ import { vmList, vmNics } from "./commands/vm.js";
 const USAGE = `vmk ${KERNEL_RELEASE} — a hypervisor modelled on VMware ESX
 
 Usage:
-  vmk host boot       [options]   boot a simulated host: boot log, then its inventory
+  vmk host boot       [options]   boot a simulated host (boot log), then the default guest on it: Debian's
+                                  i386 kernel with busybox on "VM Network" to its prompt, a ping of vmk0,
+                                  the inventory with the VM in it, the guest powered off
   vmk host inventory  [options]   boot quietly and print the PCI devices and modules
   vmk run            [options]   boot the host and a VM with its serial console on this terminal
                                   (Ctrl-] then q powers off, d detaches, r resets)
@@ -29,11 +31,16 @@ Options:
   --settle MS      let the host run this long after boot before reporting (default: 500)
   --vmx FILE       the VM's .vmx configuration (run: one; host and vm commands: repeatable, the VMs
                    are registered and powered on after boot and run for --settle before the report)
+  --no-guest       (host boot) no default guest: the host alone, as host inventory
+  --no-fetch       (host boot) skip the default guest when its images are not cached instead of
+                   running scripts/fetch-guest-images.mjs
+  --guest-console  (host boot) print every line of the guest's console (default: the kernel's
+                   messages cut to a few landmarks; everything the shell and /init print)
   --bios FILE      (run) a firmware ROM (a multiple of 64 KiB) started at F000:FFF0 instead of a kernel
-  --kernel FILE    (run) a bzImage or multiboot kernel to boot (default: the cached Debian guest)
-  --initrd FILE    (run) its initramfs
+  --kernel FILE    (run, host boot) a bzImage or multiboot kernel to boot (default: the cached Debian guest)
+  --initrd FILE    (run, host boot) its initramfs
   --append TEXT    (run) the kernel command line
-  --memory MB      (run) guest memory
+  --memory MB      (run, host boot) guest memory (host boot: 128)
   --debugcon FILE  (run) write the bytes the guest sends to port 0xE9 to FILE (stdio: stdout)
   --debugcon-port PORT
                    (run) the debug port instead of 0xE9 (0x402: SeaBIOS's log)
@@ -73,6 +80,9 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
         "post-codes": { type: "boolean", default: false },
         "until-prompt": { type: "boolean", default: false },
         "no-jit": { type: "boolean", default: false },
+        "no-guest": { type: "boolean", default: false },
+        "no-fetch": { type: "boolean", default: false },
+        "guest-console": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -91,6 +101,11 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
     process.stderr.write(`vmk: --settle wants a number of milliseconds, not "${values.settle}"\n`);
     return 2;
   }
+  const memoryMb = values.memory === undefined ? undefined : Number(values.memory);
+  if (memoryMb !== undefined && (!Number.isInteger(memoryMb) || memoryMb <= 0)) {
+    process.stderr.write(`vmk: --memory wants a whole number of MiB, not "${values.memory}"\n`);
+    return 2;
+  }
   const options: HostCommandOptions = {
     profile: values.profile!,
     name: values.name!,
@@ -103,7 +118,12 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
   try {
     switch (command) {
       case "host boot":
-        await hostBoot(options);
+        await hostBoot({
+          ...options,
+          ...(values["no-guest"]
+            ? {}
+            : { guest: { kernel: values.kernel, initrd: values.initrd, fetch: !values["no-fetch"], fullConsole: values["guest-console"]!, memoryMb } }),
+        });
         return 0;
       case "host inventory":
         await hostInventory(options);
@@ -122,11 +142,6 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
       case "run": {
         if ((values.vmx?.length ?? 0) > 1) {
           process.stderr.write("vmk: run takes one --vmx\n");
-          return 2;
-        }
-        const memoryMb = values.memory === undefined ? undefined : Number(values.memory);
-        if (memoryMb !== undefined && (!Number.isInteger(memoryMb) || memoryMb <= 0)) {
-          process.stderr.write(`vmk: --memory wants a whole number of MiB, not "${values.memory}"\n`);
           return 2;
         }
         const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
