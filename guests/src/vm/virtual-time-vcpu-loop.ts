@@ -16,8 +16,13 @@ export interface SteppedClock extends Clock {
   nextDeadline(ignoreLabel?: string): number | undefined;
 }
 
-/** The label of a halted vCPU's wake-up timer: other halted vCPUs on the same clock look past it. */
-const HALTED_TIMER_LABEL = "vCPU halted";
+/**
+ * The label of every vCPU timer (a running vCPU's next slice, a halted one's wake-up): other vCPUs on
+ * the same clock look past them. Only device and host timers, and interrupts, bound a slice or end
+ * a halt; otherwise two halted VMs wake each other forever at the same instant, and a running VM
+ * ends each slice at the other's next one or wake-up (64-instruction lockstep).
+ */
+const VCPU_TIMER_LABEL = "vCPU";
 
 export function isSteppedClock(clock: Clock): clock is SteppedClock {
   return clock.kind === "virtual" && typeof (clock as Partial<SteppedClock>).nextDeadline === "function";
@@ -67,7 +72,7 @@ export class VirtualTimeVcpuLoop implements VcpuLoop {
 
   private schedule(delayNs: number): void {
     this.timer?.cancel();
-    this.timer = this.clock.setTimer(delayNs, () => this.slice(), { label: "vCPU slice" });
+    this.timer = this.clock.setTimer(delayNs, () => this.slice(), { label: VCPU_TIMER_LABEL });
   }
 
   private wake(): void {
@@ -88,7 +93,10 @@ export class VirtualTimeVcpuLoop implements VcpuLoop {
     if (!this.active) return;
     const machine = this.host.machine;
     const now = this.clock.now();
-    const next = this.clock.nextDeadline();
+    // VMs on one clock see each other's frames at most one slice late, as they see a device's
+    // interrupt. The full scan past other vCPUs' timers only runs when the earliest timer is near.
+    let next = this.clock.nextDeadline();
+    if (next !== undefined && next - now < VIRTUAL_SLICE_INSTRUCTIONS * VIRTUAL_NS_PER_INSTRUCTION) next = this.clock.nextDeadline(VCPU_TIMER_LABEL);
     const untilNext = next === undefined ? VIRTUAL_SLICE_INSTRUCTIONS : Math.floor((next - now) / VIRTUAL_NS_PER_INSTRUCTION);
     const budget = Math.max(MIN_SLICE_INSTRUCTIONS, Math.min(VIRTUAL_SLICE_INSTRUCTIONS, untilNext));
     let executed: number;
@@ -105,11 +113,9 @@ export class VirtualTimeVcpuLoop implements VcpuLoop {
       this.schedule(executed * VIRTUAL_NS_PER_INSTRUCTION);
       return;
     }
-    // Halted: sleep until the next timer of anyone on this clock, or until INT is raised. Other halted
-    // vCPUs' wake-up timers do not count: two halted VMs would otherwise wake each other forever at
-    // the same instant and time would never move.
+    // Halted: sleep until the next device or host timer on this clock, or until INT is raised.
     this.parkedAt = now;
-    const deadline = this.clock.nextDeadline(HALTED_TIMER_LABEL);
-    if (deadline !== undefined) this.timer = this.clock.setTimer(Math.max(0, deadline - now), () => this.slice(), { label: HALTED_TIMER_LABEL });
+    const deadline = this.clock.nextDeadline(VCPU_TIMER_LABEL);
+    if (deadline !== undefined) this.timer = this.clock.setTimer(Math.max(0, deadline - now), () => this.slice(), { label: VCPU_TIMER_LABEL });
   }
 }

@@ -2,11 +2,13 @@ import "reflect-metadata";
 import { formatFigure, type BenchSuite } from "./bench-suite.js";
 import { cpuPeersSuite } from "./cpu-peers.bench.js";
 import { kernelIoSuite } from "./kernel-io.bench.js";
+import { linuxBootSuite } from "./linux-boot.bench.js";
 import { netPathSuite } from "./net-path.bench.js";
 import { storagePathSuite } from "./storage-path.bench.js";
+import { vmNetworkSuite } from "./vm-network.bench.js";
 
 /** Every benchmark suite, run in one process so that ratios compare figures from the same run. */
-export const benchSuites: BenchSuite[] = [kernelIoSuite, netPathSuite, storagePathSuite, cpuPeersSuite];
+export const benchSuites: BenchSuite[] = [kernelIoSuite, netPathSuite, storagePathSuite, cpuPeersSuite, vmNetworkSuite, linuxBootSuite];
 
 export async function runBenchmarks(filter?: string): Promise<number> {
   let failures = 0;
