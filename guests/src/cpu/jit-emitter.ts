@@ -756,7 +756,7 @@ export class BlockEmitter {
 }
 
 /** Calls after its youth over which a region's instructions per call are measured. */
-const PROBATION_CALLS = 512;
+const PROBATION_CALLS = 64;
 
 /** Calls during which a new translation stops after YOUNG_LIMIT instructions. */
 const YOUNG_CALLS = 256;

@@ -115,10 +115,12 @@ export const JIT_RUNTIME = {
     if (perCall >= REGION_MIN_INSTRUCTIONS_PER_CALL) return;
     SINGLE_BLOCK_ENTRIES.add(head);
     cpu.translations.discard(head);
+    cpu.translations.regionsUndone++;
   },
   /** Discards the translation entered at `head` (one of its blocks went stale). */
   dropTranslation(cpu: Cpu, head: CodeBlock): void {
     cpu.translations.discard(head);
+    cpu.translations.droppedStale++;
   },
   raiseGp(cpu: Cpu): never {
     return cpu.raise(Vector.GP, 0);
@@ -179,6 +181,7 @@ function regionMiss(cpu: Cpu, head: CodeBlock): void {
   if (grown >= MAX_REGROWTHS) return;
   regrowths.set(head, grown + 1);
   cpu.translations.discard(head);
+  cpu.translations.regionsRegrown++;
 }
 
 function writeRegisters(cpu: Cpu, written: number, r0: number, r1: number, r2: number, r3: number, r4: number, r5: number, r6: number, r7: number): void {

@@ -3,10 +3,11 @@
  * for one CPU mode: native code from jit-instructions.ts where it exists, the interpreter's handler
  * for every other instruction. The region is the hot block plus the blocks of the same page it
  * reaches by direct jumps, branches, fall-through, calls and the returns of those calls, as far as
- * they are already decoded; control passes between them inside the function (a switch over the
- * block index) without the run loop, so a loop with a call to a function on the same page, or a
- * branchy loop body, runs in one invocation. A RET is predicted to the return sites of the region's
- * calls: the popped address is compared with them, and anything else leaves to the run loop.
+ * they are already decoded, when one of them leads back to it (else the block stands alone);
+ * control passes between them inside the function (a switch over the block index) without the run
+ * loop, so a loop with a call to a function on the same page, or a branchy loop body, runs in one
+ * invocation. A RET is predicted to the return sites of the region's calls: the popped address is
+ * compared with them, and anything else leaves to the run loop.
  * The translation is attached to the entry block and registered in the CPU's bounded cache.
  */
 import { BlockTranslation, type CodeBlock, type TranslatedBlockRun } from "./code-block.js";
@@ -155,6 +156,17 @@ export function collectRegion(cpu: Cpu, head: CodeBlock): Region {
       blocks.push(block);
       instructions += block.instructions.length;
     }
+  }
+  // Only a loop through the entry (a branch back to it, or a call returning to it) is worth a
+  // region: code that jumps around without coming back (Linux's XZ decompressor) left its regions
+  // after a few blocks, having paid for compiling them big and running them unoptimised while V8
+  // caught up, and most were then undone (judgeRegion); there single blocks chained by the
+  // dispatcher ran faster. A loop further on gets its region once its own head is hot.
+  if (blocks.length > 1 && !blocks.some((b) => {
+    const { targets, returnSites: sites } = staticSuccessors(b);
+    return targets.includes(head.startEip) || sites.includes(head.startEip);
+  })) {
+    blocks.length = 1;
   }
   return { blocks, returnSites, absent };
 }
