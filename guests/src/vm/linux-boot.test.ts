@@ -220,7 +220,10 @@ if (!availability.enabled) {
       }
     }, WALL_LIMIT_MS);
 
-    it("logs nothing our platform should have caused, and the expected notes only", () => {
+    it("logs nothing our platform should have caused, and the expected notes only", async () => {
+      // Linux refines the TSC against the ACPI PM timer a second after it first calibrated it,
+      // which can be after the prompt: give the guest that second.
+      await guest.runUntil(() => /tsc: Refined TSC clocksource calibration/.test(guest.output), 3e9, "the TSC refinement");
       const lines = kernelLines(guest.output);
       expect(lines.length).toBeGreaterThan(200);
       const notes = new Map<string, string>();
@@ -234,7 +237,8 @@ if (!availability.enabled) {
       // The TSC was calibrated quickly against the PIT, refined later and kept: no fallback, no
       // watchdog verdict, and nothing waited out a timeout (the whole boot is about 3 s of guest time).
       expect(lines).toContain("tsc: Fast TSC calibration using PIT");
-      expect(lines.some((line) => /^tsc: Refined TSC clocksource calibration: 999\.99\d MHz$/.test(line))).toBe(true);
+      const clockLines = lines.filter((line) => /^(tsc|clocksource):/.test(line)).join("\n");
+      expect(lines.some((line) => /^tsc: Refined TSC clocksource calibration: (?:999\.99\d|1000\.00\d) MHz$/.test(line)), clockLines).toBe(true);
       expect(guest.bootReport!.guestSeconds).toBeLessThan(6);
       expect(lines.some((line) => /^clocksource: Switched to clocksource tsc$/.test(line))).toBe(true);
       console.log(`kernel log: ${lines.length} lines; expected notes:\n${[...notes].map(([line, why]) => `  ${line}\n    (${why})`).join("\n")}`);
