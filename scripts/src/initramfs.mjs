@@ -123,16 +123,14 @@ export PS1='vmk-guest:\\w\\$ '
 `;
 
 /**
- * The initramfs as an uncompressed newc archive.
- * @param {{ busybox: Uint8Array, applets: string[], extraFiles?: Array<{ path: string, data: Uint8Array, mode?: number }>,
- *   kernelRelease?: string, modules?: Array<{ path: string, image: Uint8Array }> }} input
- *   applets: paths as `busybox --list-full` prints them ("bin/ls", "usr/sbin/chroot");
- *   modules: in load order, paths relative to /lib/modules/<kernelRelease> (kernel/drivers/...)
+ * Writes each directory of a path into `cpio` once, parents first (newc needs a directory entry
+ * before the files in it).
+ * @param {CpioNewcWriter} cpio
+ * @returns {(path: string) => void}
  */
-export function buildInitramfs(input) {
-  const cpio = new CpioNewcWriter();
+function directoryWriter(cpio) {
   const made = new Set();
-  const ensureDirectory = (path) => {
+  return (path) => {
     const parts = path.split("/");
     for (let i = 1; i <= parts.length; i++) {
       const prefix = parts.slice(0, i).join("/");
@@ -142,6 +140,18 @@ export function buildInitramfs(input) {
       }
     }
   };
+}
+
+/**
+ * The initramfs as an uncompressed newc archive.
+ * @param {{ busybox: Uint8Array, applets: string[], extraFiles?: Array<{ path: string, data: Uint8Array, mode?: number }>,
+ *   kernelRelease?: string, modules?: Array<{ path: string, image: Uint8Array }> }} input
+ *   applets: paths as `busybox --list-full` prints them ("bin/ls", "usr/sbin/chroot");
+ *   modules: in load order, paths relative to /lib/modules/<kernelRelease> (kernel/drivers/...)
+ */
+export function buildInitramfs(input) {
+  const cpio = new CpioNewcWriter();
+  const ensureDirectory = directoryWriter(cpio);
   for (const directory of DIRECTORIES) ensureDirectory(directory);
   cpio.characterDevice("dev/console", 5, 1, 0o600);
   cpio.characterDevice("dev/null", 1, 3, 0o666);
@@ -205,17 +215,7 @@ export const INITRAMFS_SCRIPTS_DIGEST = SCRIPTS.reduce((hash, script) => hash.up
  */
 export function buildScriptsOverlay() {
   const cpio = new CpioNewcWriter();
-  const made = new Set();
-  const ensureDirectory = (path) => {
-    const parts = path.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      const prefix = parts.slice(0, i).join("/");
-      if (!made.has(prefix)) {
-        made.add(prefix);
-        cpio.directory(prefix);
-      }
-    }
-  };
+  const ensureDirectory = directoryWriter(cpio);
   writeScripts(cpio, ensureDirectory);
   return cpio.finish();
 }

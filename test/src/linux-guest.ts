@@ -3,32 +3,20 @@
  * guests on virtual time: several VMs share one clock (and one or more hosts' vSwitches), the test
  * types shell commands on their serial consoles and runs the clock until the answers are in.
  */
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { appendFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { KernelLog, parseVmConfig, type NetworkStack, type VirtualClock } from "@vmk/kernel";
-import { PcVmRuntime, type SerialConsoleLine } from "@vmk/guests";
+import { LINUX_GUEST_CACHE, LINUX_SHELL_PROMPT, linuxGuestAvailability, loadLinuxGuestImages, PcVmRuntime, type SerialConsoleLine } from "@vmk/guests";
 
 /** VMK_LINUX_PROGRESS=path: a line per second of guest time while the runner waits, and each guest's console in path.<name>. */
 const PROGRESS_FILE = process.env.VMK_LINUX_PROGRESS;
-export const LINUX_CACHE = process.env.VMK_CACHE || join(homedir(), ".cache", "vmk", "guest");
 
-/** The same rule as linux-boot.test.ts: the Linux tests run when the images are cached; VMK_LINUX=0 turns them off. */
-export function linuxGuestImagesPresent(cache = LINUX_CACHE): boolean {
+/** Whether the images are cached (the bench's check; the tests also honour VMK_LINUX=0, below). */
+export function linuxGuestImagesPresent(cache = LINUX_GUEST_CACHE): boolean {
   return existsSync(join(cache, "vmlinuz")) && existsSync(join(cache, "initramfs.cpio.gz"));
 }
-export const linuxGuestsEnabled = process.env.VMK_LINUX !== "0" && linuxGuestImagesPresent();
-
-let cachedImages: { cache: string; kernel: Uint8Array; initrd: Uint8Array } | undefined;
-function images(cache: string) {
-  if (cachedImages?.cache !== cache) {
-    cachedImages = { cache, kernel: new Uint8Array(readFileSync(join(cache, "vmlinuz"))), initrd: new Uint8Array(readFileSync(join(cache, "initramfs.cpio.gz"))) };
-  }
-  return cachedImages;
-}
-
-/** ash's prompt (PS1 from /etc/profile), possibly followed by its cursor-position query. */
-const SHELL_PROMPT = /vmk-guest:[^\n]*# (?:\x1b\[6n)?$/;
+/** The same rule as linux-boot.test.ts (the images are cached, and VMK_LINUX=0 turns them off). */
+export const linuxGuestsEnabled = linuxGuestAvailability().enabled;
 const BUSYBOX_BANNER = /vmk guest: Linux /;
 
 /**
@@ -49,7 +37,7 @@ export interface LinuxGuestSpec {
   gateway?: string;
   memoryMb?: number;
   commandLine?: string;
-  /** Where the images are (default LINUX_CACHE). */
+  /** Where the images are (default LINUX_GUEST_CACHE). */
   cache?: string;
   /** Rewrites the cached initramfs before boot (e.g. appends the current /init, see scripts/src/initramfs.mjs). */
   initrd?: (cached: Uint8Array) => Uint8Array;
@@ -72,7 +60,7 @@ export class LinuxGuest {
     const commandLine = [spec.commandLine ?? LINUX_NETWORK_COMMAND_LINE, spec.address ? `vmk.ip=${spec.address}` : "", spec.gateway ? `vmk.gw=${spec.gateway}` : ""]
       .filter(Boolean)
       .join(" ");
-    const cached = images(spec.cache ?? LINUX_CACHE);
+    const cached = loadLinuxGuestImages(spec.cache ?? LINUX_GUEST_CACHE);
     this.runtime = new PcVmRuntime({
       config,
       services: { clock: spec.clock, network: spec.network, log: (level, message) => this.log.log(level, "vmm", message) },
@@ -94,7 +82,7 @@ export class LinuxGuest {
 
   /** At the shell prompt with nothing typed since. */
   get atPrompt(): boolean {
-    return BUSYBOX_BANNER.test(this.output) && SHELL_PROMPT.test(this.output);
+    return BUSYBOX_BANNER.test(this.output) && LINUX_SHELL_PROMPT.test(this.output);
   }
 
   /** Types a command line; the returned command is done when the shell prompts again. */
@@ -109,12 +97,12 @@ export class LinuxGuest {
         const text = guest.output.slice(from);
         // The echo of the command itself ends with the line feed; the prompt after the answer counts.
         const echoed = text.indexOf("\n");
-        return echoed >= 0 && SHELL_PROMPT.test(text.slice(echoed + 1));
+        return echoed >= 0 && LINUX_SHELL_PROMPT.test(text.slice(echoed + 1));
       },
       get output() {
         const text = guest.output.slice(from);
         const echoed = text.indexOf("\n");
-        return (echoed >= 0 ? text.slice(echoed + 1) : "").replace(SHELL_PROMPT, "").replace(/\r/g, "");
+        return (echoed >= 0 ? text.slice(echoed + 1) : "").replace(LINUX_SHELL_PROMPT, "").replace(/\r/g, "");
       },
     };
   }

@@ -152,13 +152,7 @@ export class PcMachine {
    * boot protocol specifies.
    */
   boot(images: BootImages): LoadedBootImage {
-    this.request = undefined;
-    this.cpu.interruptSource = this.platform;
-    this.drainSerialOutput();
-    this.cpu.reset();
-    this.platform.reset();
-    this.pciHost.reset();
-    this.ramBytes.fill(0);
+    this.powerOnReset();
     setupPciLikeFirmware(this.platform.ports, { ramBytes: this.memoryBytes, pirqIrqs: SEABIOS_PIRQ_IRQS, mmioBase: DEFAULT_PCI_MMIO_BASE, mmioLimit: DEFAULT_PCI_MMIO_LIMIT });
     this.platform.writeAcpiTables(this.ramBytes, { pirqIrqs: SEABIOS_PIRQ_IRQS, pciMemoryBase: DEFAULT_PCI_MMIO_BASE, pciMemoryLimit: DEFAULT_PCI_MMIO_LIMIT });
     this.platform.portOut(LegacyPort.SystemControlA, 1, FAST_A20);
@@ -168,12 +162,8 @@ export class PcMachine {
     return loaded;
   }
 
-  /**
-   * Power-on or reset of a PC with firmware: processor, platform and PCI functions to their reset
-   * state, RAM cleared, the ROM image at the top of 4 GiB and its tail below 1 MiB, and the processor
-   * left at the reset vector F000:FFF0. Everything else (PCI resources, A20, tables) is the firmware's.
-   */
-  bootFirmware(rom: Uint8Array): BiosRomLayout {
+  /** What every power-on or reset does first: processor, platform and PCI functions reset, RAM cleared. */
+  private powerOnReset(): void {
     this.request = undefined;
     this.cpu.interruptSource = this.platform;
     this.drainSerialOutput();
@@ -181,6 +171,15 @@ export class PcMachine {
     this.platform.reset();
     this.pciHost.reset();
     this.ramBytes.fill(0);
+  }
+
+  /**
+   * Power-on or reset of a PC with firmware: processor, platform and PCI functions to their reset
+   * state, RAM cleared, the ROM image at the top of 4 GiB and its tail below 1 MiB, and the processor
+   * left at the reset vector F000:FFF0. Everything else (PCI resources, A20, tables) is the firmware's.
+   */
+  bootFirmware(rom: Uint8Array): BiosRomLayout {
+    this.powerOnReset();
     // The AT's keyboard controller (and QEMU's) comes out of reset with its A20 line high; with it low
     // the reset vector's fetch 16 bytes below 4 GiB would land at 0xFFEFFFF0 instead.
     this.platform.portOut(LegacyPort.KeyboardCommand, 1, I8042_WRITE_OUTPUT_PORT);

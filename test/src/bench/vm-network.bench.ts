@@ -9,7 +9,8 @@
  * reports nothing. Booting the two guests comes first and is not part of any figure.
  */
 import { KernelLog, NetworkStack, VirtualClock } from "@vmk/kernel";
-import { LINUX_CACHE, LinuxGuest, LinuxGuestRunner, linuxGuestImagesPresent } from "../linux-guest.js";
+import { LINUX_GUEST_CACHE } from "@vmk/guests";
+import { LinuxGuest, LinuxGuestRunner, linuxGuestImagesPresent } from "../linux-guest.js";
 import { cpuSeconds, wallSeconds, type BenchFigure, type BenchSuite } from "./bench-suite.js";
 
 const MIB = 32;
@@ -34,7 +35,7 @@ export interface VmNetworkResult {
 }
 
 /** Boots the two guests, then times one transfer of `mib` MiB; checks the receiver counted every byte. */
-export async function measureVmToVmTcp(mib = MIB, cache = LINUX_CACHE): Promise<VmNetworkResult> {
+export async function measureVmToVmTcp(mib = MIB, cache = LINUX_GUEST_CACHE): Promise<VmNetworkResult> {
   const bytes = mib * 1024 * 1024;
   const clock = new VirtualClock();
   const network = new NetworkStack(clock, new KernelLog(clock), { name: "bench-vm-network" });
@@ -78,7 +79,7 @@ export async function measureVmToVmTcp(mib = MIB, cache = LINUX_CACHE): Promise<
 }
 
 /** The suite, looking for the guest images in `cache`. */
-export function vmNetworkBench(cache = LINUX_CACHE): BenchSuite {
+export function vmNetworkBench(cache = LINUX_GUEST_CACHE): BenchSuite {
   return {
     name: "vm-to-vm: Linux VM to Linux VM over the vSwitch (busybox nc, TCP)",
     run: () => runVmNetworkBench(cache),
