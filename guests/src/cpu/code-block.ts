@@ -41,17 +41,32 @@ export class CodeBlock {
   executions = 0;
   /** The JavaScript translation for one CPU mode, or null while the block is interpreted (see TranslationCache). */
   translation: BlockTranslation | null = null;
+  /**
+   * A region translation that holds this block other than as its entry, and its index there: a
+   * region left here (its instruction budget ran out, an interrupt was due) is entered here again
+   * rather than the block being interpreted, counted and made the head of another region.
+   */
+  region: BlockTranslation | null = null;
+  regionIndex = 0;
 }
 
 /**
- * Runs a translated block: at most `limit` instructions (the caller guarantees at least the
- * block's length), leaving EIP, registers and flags in the CPU; returns the instructions retired,
- * complemented (~n) when the block left through an instruction that may have changed CS or the
- * CPU mode, after which no linked block may follow directly.
+ * Runs a translation from its block `entry` (0: the block it is attached to): at most `limit`
+ * instructions (the caller guarantees at least the entered block's length), leaving EIP,
+ * registers and flags in the CPU; returns the instructions retired, complemented (~n) when the
+ * block left through an instruction that may have changed CS or the CPU mode, after which no
+ * linked block may follow directly.
  */
-export type TranslatedBlockRun = (limit: number) => number;
+export type TranslatedBlockRun = (limit: number, entry: number) => number;
+
+/** An entry block's flag state a translation makes no assumption about (see BlockTranslation.entryFlagOp). */
+export const ANY_FLAGS = -1;
 
 export class BlockTranslation {
+  /** Calls left in the region's probation (see JIT_RUNTIME.judgeRegion), and the instructions they ran. */
+  probationCalls = 0;
+  probationInstructions = 0;
+
   constructor(
     readonly block: CodeBlock,
     /** currentJitMode() the code was specialised for. */
@@ -59,7 +74,25 @@ export class BlockTranslation {
     readonly run: TranslatedBlockRun,
     /** The block loads a segment register, so the CPU mode must be recomputed after it. */
     readonly loadsSegments: boolean,
+    /** The region's blocks, `block` first (a block alone: just it). */
+    readonly blocks: readonly CodeBlock[] = [block],
+    /**
+     * Per block: the lazy flag operation its code was specialised to find on entry (ANY_FLAGS:
+     * none), and the operand size with it (0: any). Control inside the function always brings
+     * those; entering there from outside needs the CPU's flag record to match.
+     */
+    readonly entryFlagOp: Int32Array = new Int32Array(blocks.length).fill(ANY_FLAGS),
+    readonly entryFlagBits: Int32Array = new Int32Array(blocks.length),
   ) {}
+
+  /** Whether the translation can be entered at its block `k` with the CPU's current flag record. */
+  enterableAt(cpu: Cpu, k: number): boolean {
+    const op = this.entryFlagOp[k];
+    if (op === ANY_FLAGS) return true;
+    if (cpu.lazyOp !== op) return false;
+    const bits = this.entryFlagBits[k];
+    return bits === 0 || cpu.lazyBits === bits;
+  }
 }
 
 /** Scratch record for instructions that cannot be cached (page-crossing, device memory). */

@@ -25,6 +25,8 @@ export class TranslationCache {
   regionsRegrown = 0;
   /** Translations dropped on entry because one of their blocks had gone stale (code written). */
   droppedStale = 0;
+  /** Entries of a region at one of its blocks other than the head (where an earlier call left it). */
+  regionReentries = 0;
 
   /** Attaches `translation` to its block (replacing one for another mode), evicting the oldest while at `capacity`. */
   add(translation: BlockTranslation, capacity: number): void {
@@ -40,9 +42,12 @@ export class TranslationCache {
 
   /** Releases the block's translation (the block was invalidated or is being retranslated). */
   discard(block: CodeBlock): void {
-    if (block.translation === null) return;
+    const translation = block.translation;
+    if (translation === null) return;
     block.translation = null;
     this.live--;
+    // Its other blocks no longer lead into it (nor keep its code alive).
+    for (const member of translation.blocks) if (member.region === translation) member.region = null;
   }
 
   /** Translations alive now. */

@@ -54,7 +54,8 @@ export class BlockEmitter {
   firstIndex = 0;
   /** The block whose `case` is being emitted (blockIndex differs inside an inlined copy). */
   private outerBlock = 0;
-  private inlining = false;
+  /** Copies of blocks being emitted inside one another at this point (see inlineBlock). */
+  private inlineDepth = 0;
   private inlineTempBase = 0;
   /** Start EIP → index of the region's blocks. */
   private readonly regionIndex = new Map<number, number>();
@@ -88,7 +89,7 @@ export class BlockEmitter {
     private readonly entryFlags: ReadonlyArray<string | undefined> = [],
     /** Per block: it may branch to its own start (itself or through a block inlined into it). */
     private readonly selfLoops: readonly boolean[] = [],
-    /** Per block: the small blocks it branches to that branch back, copied in at the branch. */
+    /** Per block: the small blocks on its ways back to itself, copied in where control passes to them. */
     private readonly inlineTargets: ReadonlyArray<ReadonlySet<number>> = [],
     /** Emits the instructions of block `k` (the translator's loop), for inlining. */
     private readonly emitBody: (k: number) => void = () => {}) {
@@ -111,7 +112,7 @@ export class BlockEmitter {
     // An instruction's temporaries die with it, so every instruction starts from t0 again (an
     // inlined block's instructions run on a path that never returns to the one it interrupts,
     // and start after its temporaries all the same). Few locals keep V8's frames small.
-    this.temps = this.inlining ? this.inlineTempBase : 0;
+    this.temps = this.inlineDepth > 0 ? this.inlineTempBase : 0;
     this.index = index;
     this.wroteMemory = false;
     this.flagsDead = flagsDead;
@@ -567,7 +568,7 @@ export class BlockEmitter {
         return;
       }
       this.emit(`{ done += ${retired};`);
-      if (!this.inlining && this.inlineTargets[this.blockIndex]?.has(k)) {
+      if (this.inlineDepth < MAX_INLINE_DEPTH && k !== this.outerBlock && this.inlineTargets[this.outerBlock]?.has(k)) {
         this.emit(`if (limit - done >= ${this.blocks[k].instructions.length}) {`);
         this.inlineBlock(k);
         this.emit("}");
@@ -656,14 +657,14 @@ export class BlockEmitter {
     const saved = {
       blockIndex: this.blockIndex, firstIndex: this.firstIndex, index: this.index, insn: this.insn, wroteMemory: this.wroteMemory, temps: this.temps,
       flagsDead: this.flagsDead, flagsLoaded: this.flagsLoaded, flagOp: this.flagOp, flagBits: this.flagBits,
+      inlineDepth: this.inlineDepth, inlineTempBase: this.inlineTempBase,
     };
     if (!this.flagsLoaded) this.emit(LOAD_FLAGS);
     this.flagsLoaded = true;
-    this.inlining = true;
+    this.inlineDepth++;
     this.inlineTempBase = this.temps;
     this.blockIndex = k;
     this.emitBody(k);
-    this.inlining = false;
     Object.assign(this, saved);
   }
 
@@ -717,12 +718,13 @@ export class BlockEmitter {
       // A young translation returns after a few blocks, so V8 sees its exit run many times
       // before it optimises the function in the middle of a long call, and at the end of its
       // youth it runs its catch once (see JIT_RUNTIME.primeCatch).
-      `let youth = ${YOUNG_CALLS}, probation = ${PROBATION_CALLS}, ran = 0;`,
-      `return function ${name}(limit) {`,
+      `let youth = ${YOUNG_CALLS};`,
+      // `entry`: the region block to start at (a region left in the middle is entered there again).
+      `return function ${name}(limit, entry) {`,
       `if (youth > 0) { if (--youth === 0) rt.primeCatch(cpu, ${name}); if (limit > ${YOUNG_LIMIT}) limit = ${YOUNG_LIMIT}; }`,
       `let ${regs.map((r) => `r${r} = 0`).join(", ")};`,
       "let fop = -1, fbits = 32, fa = 0, fb = 0, fr = 0, fc = 0, efl = 0;",
-      `let pc = 0, bi = 0, live = true, done = 0, ds = 0, sw = 0, xe = 0, xr = 0, xb = b0, xh = 1${temps.length > 0 ? ", " + temps.join(", ") : ""};`,
+      `let pc = 0, bi = entry, live = true, done = 0, ds = 0, sw = 0, xe = 0, xr = 0, xb = b0, xh = 1${temps.length > 0 ? ", " + temps.join(", ") : ""};`,
       reload,
       // A looping region keeps its flags in the locals from block to block.
       this.loops ? LOAD_FLAGS : "",
@@ -741,9 +743,6 @@ export class BlockEmitter {
       "}",
       // The one exit: xe/xr/xb/xh were set by the leaving instruction.
       `xr = leave(cpu, b0, xb, xe, xr, xh, done, ds, ${this.writtenRegs}, ${LOCALS});`,
-      // On probation after its youth, a region measures how long its calls run (see
-      // JIT_RUNTIME.judgeRegion): a region left after a few instructions at a time is undone.
-      this.blocks.length > 1 ? `if (probation > 0 && youth === 0) { ran += xr < 0 ? ~xr : xr; if (--probation === 0) rt.judgeRegion(cpu, b0, ran / ${PROBATION_CALLS}); }` : "",
       "return xr;",
       "} catch (e) {",
       // The instructions before the faulting one retire (cpu.instructionsRetired lags `done` by `ds`).
@@ -756,14 +755,13 @@ export class BlockEmitter {
 }
 
 /**
- * Calls after its youth over which a region's instructions per call are measured. Shorter (64)
- * saved about a tenth of a Linux boot but judged call-heavy loops before V8 had optimised them and
- * undid regions worth keeping (call-heavy 951 → 582 MIPS, sieve 1,044 → 758 in one bench run).
+ * Copies inside copies at most (see inlineBlock): a loop through a call and its small callee, say,
+ * runs as the loop block with the call's block and the callee's body copied in.
  */
-const PROBATION_CALLS = 512;
+export const MAX_INLINE_DEPTH = 3;
 
 /** Calls during which a new translation stops after YOUNG_LIMIT instructions. */
-const YOUNG_CALLS = 256;
+export const YOUNG_CALLS = 256;
 const YOUNG_LIMIT = 64;
 
 /** The register and flag locals, in the order JIT_RUNTIME.leave and .fault take them. */

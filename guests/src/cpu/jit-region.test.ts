@@ -105,13 +105,15 @@ function memoryDifference(a: Cpu, b: Cpu): string | null {
  * the cause (map a page) before both resume. Returns the interpreter's CPU and the first translating
  * one for further checks.
  */
-function runBoth(scenario: Scenario, seed: number, onFault?: (cpu: Cpu, vector: number) => boolean, budget?: (rng: Random) => number): { reference: Cpu; jit: Cpu[] } {
+function runBoth(scenario: Scenario, seed: number, onFault?: (cpu: Cpu, vector: number) => boolean, budget?: (rng: Random) => number,
+  betweenSteps?: (cpu: Cpu) => void, thresholds = [0, 1, 3]): { reference: Cpu; jit: Cpu[] } {
   const reference = flatCpu(scenario, null);
-  const jits = [0, 1, 3].map((threshold) => flatCpu(scenario, threshold));
+  const jits = thresholds.map((threshold) => flatCpu(scenario, threshold));
   const rng = new Random(seed);
   const budgetOf = budget ?? ((r: Random) => (r.chance(0.3) ? 1 + r.below(8) : 1 + r.below(3000)));
   for (let step = 0; step < 20_000; step++) {
     const budget = budgetOf(rng);
+    if (betweenSteps !== undefined) for (const cpu of [reference, ...jits]) betweenSteps(cpu);
     const vector = stepOrFault(reference, budget);
     const want = describeState(reference);
     for (const [i, cpu] of jits.entries()) {
@@ -463,6 +465,89 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
     const demoted = cpu.decodedCode[CODE >>> 12]!.filter((b) => b !== undefined && SINGLE_BLOCK_ENTRIES.has(b));
     expect(demoted.length).toBeGreaterThan(0);
     expect(collectRegion(cpu, demoted[0]!).blocks.length).toBe(1);
+  });
+
+  it("enters a region again at the block an earlier call left it, not making that block a region of its own", () => {
+    const scenario = {
+      source: `
+        mov ecx, 20000
+        xor eax, eax
+      top:
+        add eax, ecx
+        test ecx, 3
+        jnz skip
+        xor eax, 0x5a5a
+      skip:
+        cmp eax, 1000
+        jb small
+        sub eax, 7
+      small:
+        dec ecx
+        jnz top
+        hlt`,
+    };
+    const budget = (rng: Random) => 300 + rng.below(3000);
+    const { reference, jit } = runBoth(scenario, 13, undefined, budget);
+    expect(reference.halted).toBe(true);
+    for (const cpu of jit) expect(cpu.translations.regionReentries).toBeGreaterThan(20);
+    // The blocks inside the region that calls left it at are entered there again, not counted hot
+    // and translated as the heads of regions of their own. (Budgets that end inside a block start
+    // blocks of their own at odd places; those are not the region's.)
+    const cpu = flatCpu(scenario, 5);
+    const rng = new Random(13);
+    while (!cpu.halted) expect(stepOrFault(cpu, budget(rng))).toBe(-1);
+    expect(cpu.regs[0]).toBe(reference.regs[0]);
+    const head = cpu.decodedCode[CODE >>> 12]![7]!;
+    const region = head.translation!;
+    const members = region.blocks.filter((b) => b !== head);
+    expect(members.length).toBeGreaterThan(0);
+    for (const member of members) {
+      expect(member.translation).toBeNull();
+      expect(member.region).not.toBeNull();
+    }
+    expect(cpu.translations.regionReentries).toBeGreaterThan(30);
+  });
+
+  it("does not enter a region at a block whose code expects the flags of another operation", () => {
+    // Between steps, every CPU folds its flags into EFLAGS (the same flags, kept another way, as an
+    // interrupt handler's IRET would leave them). A block entered inside the region after a CMP
+    // reads its flags from the CMP's operands, so the region must not be entered there then.
+    const { reference, jit } = runBoth({
+      source: `
+        mov ecx, 6000
+        xor eax, eax
+        xor ebx, ebx
+      top:
+        add eax, 3
+        cmp eax, 5000
+        jmp mid                ; MID is only ever entered with the CMP's flags
+      mid:
+        jae wrap
+        add ebx, eax
+        xor ebx, 0x1234
+        rol ebx, 3
+        add ebx, ecx
+        ror ebx, 1
+        not ebx
+        inc ebx
+        jmp next
+      wrap:
+        sub eax, 4000
+      next:
+        dec ecx
+        jnz top
+        hlt`,
+    }, 14, undefined, (rng) => 300 + rng.below(2000), (cpu) => {
+      cpu.eflags = materializeFlags(cpu);
+      cpu.lazyOp = 0;
+      // Meaningless now: code that still read them would go wrong.
+      cpu.lazyA = 0xa5a5a5a5;
+      cpu.lazyB = 0x5a5a5a5a;
+      cpu.lazyResult = 1;
+    }, [0, 1, 3, 5, 40]);
+    expect(reference.halted).toBe(true);
+    // Translated from the fifth run, the blocks the loop's region is left at are entered inside it.
+    expect(jit[3].translations.regionReentries).toBeGreaterThan(10);
   });
 
   it("remakes a region once blocks it branched to without having them are decoded", () => {

@@ -8,14 +8,16 @@
  * loop, so a loop with a call to a function on the same page, or a branchy loop body, runs in one
  * invocation. A RET is predicted to the return sites of the region's calls: the popped address is
  * compared with them, and anything else leaves to the run loop.
- * The translation is attached to the entry block and registered in the CPU's bounded cache.
+ * The translation is attached to the entry block and registered in the CPU's bounded cache; the
+ * region's other blocks point to it, so a call that left it in the middle (its instruction budget
+ * spent) is followed by one entering it there again.
  */
-import { BlockTranslation, type CodeBlock, type TranslatedBlockRun } from "./code-block.js";
+import { ANY_FLAGS, BlockTranslation, type CodeBlock, type TranslatedBlockRun } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import type { DecodedInstruction } from "./instruction.js";
-import { BlockEmitter } from "./jit-emitter.js";
+import { BlockEmitter, MAX_INLINE_DEPTH, YOUNG_CALLS } from "./jit-emitter.js";
 import { translateInstruction, Translated } from "./jit-instructions.js";
-import { generalizeCpuFields, JIT_RUNTIME, SINGLE_BLOCK_ENTRIES } from "./jit-runtime.js";
+import { generalizeCpuFields, JIT_RUNTIME, PROBATION_CALLS, SINGLE_BLOCK_ENTRIES } from "./jit-runtime.js";
 import { TERMINATES } from "./opcode-table.js";
 
 /** Instructions that load a segment register without ending a block: the mode may change after them. */
@@ -42,6 +44,11 @@ function branchTarget(insn: DecodedInstruction): number | null {
 
 function isCall(insn: DecodedInstruction): boolean {
   return insn.opcode === 0xe8 || (insn.opcode === 0xff && insn.reg === 2);
+}
+
+function endsInReturn(block: CodeBlock): boolean {
+  const op = block.instructions[block.instructions.length - 1].opcode;
+  return op === 0xc3 || op === 0xc2;
 }
 
 /** Whether execution can continue at the instruction's next EIP (it is not an unconditional jump or return). */
@@ -162,11 +169,17 @@ export function collectRegion(cpu: Cpu, head: CodeBlock): Region {
   // after a few blocks, having paid for compiling them big and running them unoptimised while V8
   // caught up, and most were then undone (judgeRegion); there single blocks chained by the
   // dispatcher ran faster. A loop further on gets its region once its own head is hot.
-  if (blocks.length > 1 && !blocks.some((b) => {
+  const loopsToHead = blocks.some((b) => {
     const { targets, returnSites: sites } = staticSuccessors(b);
     return targets.includes(head.startEip) || sites.includes(head.startEip);
-  })) {
+  });
+  if (!loopsToHead) {
     blocks.length = 1;
+  } else if (blocks.length < MAX_REGION_BLOCKS && instructions + head.instructions.length <= MAX_REGION_INSTRUCTIONS) {
+    // The head once more, last: the loop's ways back lead to this copy (the emitter maps a start
+    // EIP to its last block), which starts with the flags those ways agree on, while the first
+    // copy, entered from outside with whatever flags the CPU holds, runs once per call.
+    blocks.push(head);
   }
   return { blocks, returnSites, absent };
 }
@@ -183,11 +196,16 @@ type RegionFactory = (cpu: Cpu, blocks: readonly CodeBlock[], insns: DecodedInst
  * disagree starts with the flags unknown.
  */
 export function blockSource(region: Region, mode: number): string {
+  return regionSource(region, mode).source;
+}
+
+/** blockSource, with the flag state ("op:bits") each block's code assumes on entry (undefined: none). */
+function regionSource(region: Region, mode: number): { source: string; entryFlags: ReadonlyArray<string | undefined> } {
   let entry: Array<string | undefined> = [];
   const dynamic = new Set<number>();
   for (let pass = 0; ; pass++) {
     const e = emitRegion(region, mode, entry);
-    if (pass === 4) return emitRegion(region, mode, []).finish();
+    if (pass === 4) return { source: emitRegion(region, mode, []).finish(), entryFlags: [] };
     const next: Array<string | undefined> = [];
     let settled = true;
     for (let k = 1; k < region.blocks.length; k++) {
@@ -205,7 +223,7 @@ export function blockSource(region: Region, mode: number): string {
       }
       next[k] = dynamic.has(k) ? undefined : state;
     }
-    if (settled) return e.finish();
+    if (settled) return { source: e.finish(), entryFlags: entry };
     entry = next;
   }
 }
@@ -219,13 +237,23 @@ function emitRegion(region: Region, mode: number, entry: ReadonlyArray<string | 
   const targets = blocks.map((b) => staticSuccessors(b).targets);
   const index = new Map(blocks.map((b, k) => [b.startEip, k]));
   const loops = blocks.length > 1 || targets[0].includes(head) || staticSuccessors(blocks[0]).returnSites.includes(head);
-  // A small block that a block branches to and that branches back is copied in at the branch, so
-  // a loop running through the two (a scan with its increment, say) needs no switch.
+  // Small blocks on a way from a block back to itself are copied in where control passes to them,
+  // so a loop running through a few (a scan with its increment, a call of a small function and
+  // its return) needs no switch. A RET may lead to any of the region's return sites.
+  const ways = blocks.map((b, k) => endsInReturn(b) ? [...targets[k], ...returnSites] : targets[k]);
   const inlineTargets = blocks.map((b, a) => {
     const set = new Set<number>();
-    for (const t of targets[a]) {
-      const k = index.get(t);
-      if (k !== undefined && k !== a && blocks[k].instructions.length <= MAX_INLINED_INSTRUCTIONS && targets[k].includes(b.startEip)) set.add(k);
+    let frontier = [b.startEip];
+    for (let step = 0; step < MAX_INLINE_DEPTH && frontier.length > 0; step++) {
+      const found: number[] = [];
+      blocks.forEach((candidate, k) => {
+        if (k === a || set.has(k) || candidate.instructions.length > MAX_INLINED_INSTRUCTIONS) return;
+        if (ways[k].some((eip) => frontier.includes(eip))) {
+          set.add(k);
+          found.push(candidate.startEip);
+        }
+      });
+      frontier = found;
     }
     return set;
   });
@@ -275,12 +303,12 @@ export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockT
   const started = performance.now();
   if (cpu.translations.translated === 0) generalizeCpuFields(cpu);
   const region = collectRegion(cpu, block);
-  let source = blockSource(region, mode);
-  while (source.length > MAX_SOURCE_CHARS && region.blocks.length > 1) {
+  let made = regionSource(region, mode);
+  while (made.source.length > MAX_SOURCE_CHARS && region.blocks.length > 1) {
     region.blocks.length = Math.max(1, region.blocks.length >> 1);
-    source = blockSource(region, mode);
+    made = regionSource(region, mode);
   }
-  const factory = new Function("cpu", "blocks", "insns", "starts", "firsts", "rt", source) as RegionFactory;
+  const factory = new Function("cpu", "blocks", "insns", "starts", "firsts", "rt", made.source) as RegionFactory;
   const insns: DecodedInstruction[] = [];
   for (const b of region.blocks) insns.push(...b.instructions);
   const starts = new Int32Array(insns.length);
@@ -293,9 +321,26 @@ export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockT
       firsts[index] = first;
     }
   }
-  const translation = new BlockTranslation(block, mode, factory(cpu, region.blocks, insns, starts, firsts, JIT_RUNTIME),
-    region.blocks.some((b) => b.instructions.some((insn) => LOADS_SEGMENT.has(insn.opcode))));
+  const blocks = [...region.blocks];
+  const entryFlagOp = new Int32Array(blocks.length).fill(ANY_FLAGS);
+  const entryFlagBits = new Int32Array(blocks.length);
+  made.entryFlags.forEach((state, k) => {
+    if (k === 0 || state === undefined) return;
+    const [op, bits] = state.split(":").map(Number);
+    entryFlagOp[k] = op;
+    entryFlagBits[k] = bits;
+  });
+  const translation = new BlockTranslation(block, mode, factory(cpu, blocks, insns, starts, firsts, JIT_RUNTIME),
+    blocks.some((b) => b.instructions.some((insn) => LOADS_SEGMENT.has(insn.opcode))), blocks, entryFlagOp, entryFlagBits);
   cpu.translations.add(translation, cpu.jit.maxTranslatedBlocks);
+  if (blocks.length > 1) {
+    translation.probationCalls = YOUNG_CALLS + PROBATION_CALLS;
+    for (let k = 1; k < blocks.length; k++) {
+      if (blocks[k] === block) continue; // the head's loop copy (see collectRegion)
+      blocks[k].region = translation;
+      blocks[k].regionIndex = k;
+    }
+  }
   cpu.translations.compileSeconds += (performance.now() - started) / 1000;
   return translation;
 }
