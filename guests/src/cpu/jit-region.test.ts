@@ -550,6 +550,24 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
     expect(jit[3].translations.regionReentries).toBeGreaterThan(10);
   });
 
+  it("keeps a loop of one block alone once its region was undone", () => {
+    const { reference, jit } = runBoth({
+      source: `
+        mov ecx, 30000
+        xor eax, eax
+      top:
+        add eax, ecx
+        dec ecx
+        jnz top
+        hlt`,
+    }, 15, undefined, (rng) => 10 + rng.below(30));
+    expect(reference.halted).toBe(true);
+    for (const cpu of jit) {
+      expect(cpu.translations.regionsUndone).toBe(1);
+      expect(cpu.translations.translated).toBeLessThan(10);
+    }
+  });
+
   it("remakes a region once blocks it branched to without having them are decoded", () => {
     const scenario = {
       source: `

@@ -175,7 +175,7 @@ export function collectRegion(cpu: Cpu, head: CodeBlock): Region {
   });
   if (!loopsToHead) {
     blocks.length = 1;
-  } else if (blocks.length < MAX_REGION_BLOCKS && instructions + head.instructions.length <= MAX_REGION_INSTRUCTIONS) {
+  } else if (page !== undefined && blocks.length < MAX_REGION_BLOCKS && instructions + head.instructions.length <= MAX_REGION_INSTRUCTIONS) {
     // The head once more, last: the loop's ways back lead to this copy (the emitter maps a start
     // EIP to its last block), which starts with the flags those ways agree on, while the first
     // copy, entered from outside with whatever flags the CPU holds, runs once per call.
