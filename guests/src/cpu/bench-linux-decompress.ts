@@ -72,5 +72,5 @@ if (!decompressing()) console.log(`the kernel runs at ${(cpu.eip >>> 0).toString
 console.log(`${jit ? "JIT" : "interpreter"}: ${(total / 1e6).toFixed(1)} M instructions in ${seconds.toFixed(2)} s = ${(total / 1e6 / seconds).toFixed(1)} MIPS wall, ${cpuSeconds.toFixed(2)} s CPU = ${(total / 1e6 / cpuSeconds).toFixed(1)} MIPS`);
 console.log(
   `translated share ${((100 * t.translatedInstructions) / total).toFixed(1)}%, translations made ${t.translated}, live ${t.live}, evicted ${t.evicted}, ` +
-    `compile ${t.compileSeconds.toFixed(2)} s, regions undone ${t.regionsUndone}, regrown ${t.regionsRegrown}, dropped stale ${t.droppedStale}`,
+    `compile ${t.compileSeconds.toFixed(2)} s, regrown ${t.regionsRegrown}, dropped stale ${t.droppedStale}`,
 );

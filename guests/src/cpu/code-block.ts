@@ -63,10 +63,6 @@ export type TranslatedBlockRun = (limit: number, entry: number) => number;
 export const ANY_FLAGS = -1;
 
 export class BlockTranslation {
-  /** Calls left in the region's probation (see JIT_RUNTIME.judgeRegion), and the instructions they ran. */
-  probationCalls = 0;
-  probationInstructions = 0;
-
   constructor(
     readonly block: CodeBlock,
     /** currentJitMode() the code was specialised for. */

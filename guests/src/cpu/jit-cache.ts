@@ -19,8 +19,6 @@ export class TranslationCache {
   compileSeconds = 0;
   /** Guest instructions retired inside translated code (the rest were interpreted). */
   translatedInstructions = 0;
-  /** Regions undone for running too few instructions per call (their entries are translated alone since). */
-  regionsUndone = 0;
   /** Regions dropped to be made again with blocks decoded since. */
   regionsRegrown = 0;
   /** Translations dropped on entry because one of their blocks had gone stale (code written). */

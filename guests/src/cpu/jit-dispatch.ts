@@ -11,7 +11,7 @@ import type { BlockTranslation, CodeBlock } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import { Flag } from "./constants.js";
 import { currentJitMode } from "./jit-mode.js";
-import { JIT_RUNTIME, judgeRegionCall } from "./jit-runtime.js";
+import { JIT_RUNTIME } from "./jit-runtime.js";
 import { translateBlock } from "./jit-translator.js";
 
 /** With maskable interrupts enabled, translated code returns to the run loop after about this many instructions. */
@@ -68,7 +68,6 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
   for (;;) {
     const left = limit - ran;
     const count = translation.run(left > MAX_INSTRUCTIONS_PER_CALL ? MAX_INSTRUCTIONS_PER_CALL : left, entry);
-    if (translation.probationCalls !== 0) judgeRegionCall(cpu, translation, count);
     // A region translation may leave from any of its blocks: successor links hang off that one.
     block = exit.block!;
     if (count < 0) {

@@ -761,7 +761,7 @@ export class BlockEmitter {
 export const MAX_INLINE_DEPTH = 3;
 
 /** Calls during which a new translation stops after YOUNG_LIMIT instructions. */
-export const YOUNG_CALLS = 256;
+const YOUNG_CALLS = 256;
 const YOUNG_LIMIT = 64;
 
 /** The register and flag locals, in the order JIT_RUNTIME.leave and .fault take them. */

@@ -3,7 +3,7 @@
  * alu.ts kernels (so their semantics stay in one place), and flag materialisation from the lazy
  * record a block keeps in locals.
  */
-import type { BlockTranslation, CodeBlock, TranslatedBlockRun } from "./code-block.js";
+import type { CodeBlock, TranslatedBlockRun } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import { divideAccumulator, mulHighSigned, mulHighUnsigned, multiplySigned, shiftRotate } from "./alu.js";
 import { Vector } from "./fault.js";
@@ -141,40 +141,6 @@ export function generalizeCpuFields(cpu: Cpu): void {
   cpu.lazyResult = lazyResult;
   cpu.instructionsRetired = instructionsRetired;
 }
-
-/**
- * Calls after its youth over which a region's instructions per call are measured. Shorter (64)
- * saved about a tenth of a Linux boot but judged call-heavy loops before V8 had optimised them and
- * undid regions worth keeping (call-heavy 951 → 582 MIPS, sieve 1,044 → 758 in one bench run).
- */
-export const PROBATION_CALLS = 512;
-
-/** Regions whose calls run fewer instructions on average are undone (see judgeRegionCall). */
-const REGION_MIN_INSTRUCTIONS_PER_CALL = 256;
-
-/**
- * Counts a call of a region on probation (`count` instructions, complemented when unchainable).
- * V8 optimises a function after running an amount of its code that grows with its size; a big
- * region that is left after a few instructions each time (code that jumps around rather than
- * loops) would stay unoptimised for long. Such a region is discarded at the end of its probation,
- * and its entry block translated alone from then on. Kept out of the generated code: a call
- * first made from optimised code there would throw that code away.
- */
-export function judgeRegionCall(cpu: Cpu, translation: BlockTranslation, count: number): void {
-  const calls = --translation.probationCalls;
-  // The first YOUNG_CALLS calls are capped at a few instructions (see the emitter's youth): not counted.
-  if (calls >= PROBATION_CALLS) return;
-  translation.probationInstructions += count < 0 ? ~count : count;
-  if (calls !== 0 || translation.probationInstructions / PROBATION_CALLS >= REGION_MIN_INSTRUCTIONS_PER_CALL) return;
-  const head = translation.block;
-  if (head.translation !== translation) return;
-  SINGLE_BLOCK_ENTRIES.add(head);
-  cpu.translations.discard(head);
-  cpu.translations.regionsUndone++;
-}
-
-/** Entry blocks whose region was undone: translated alone. */
-export const SINGLE_BLOCK_ENTRIES = new WeakSet<CodeBlock>();
 
 /** Exits of a region towards blocks decoded since, before it is made again to take them in. */
 const REGROW_AFTER_MISSES = 16;

@@ -15,9 +15,9 @@
 import { ANY_FLAGS, BlockTranslation, type CodeBlock, type TranslatedBlockRun } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import type { DecodedInstruction } from "./instruction.js";
-import { BlockEmitter, MAX_INLINE_DEPTH, YOUNG_CALLS } from "./jit-emitter.js";
+import { BlockEmitter, MAX_INLINE_DEPTH } from "./jit-emitter.js";
 import { translateInstruction, Translated } from "./jit-instructions.js";
-import { generalizeCpuFields, JIT_RUNTIME, PROBATION_CALLS, SINGLE_BLOCK_ENTRIES } from "./jit-runtime.js";
+import { generalizeCpuFields, JIT_RUNTIME } from "./jit-runtime.js";
 import { TERMINATES } from "./opcode-table.js";
 
 /** Instructions that load a segment register without ending a block: the mode may change after them. */
@@ -141,7 +141,7 @@ export function collectRegion(cpu: Cpu, head: CodeBlock): Region {
   const blocks = [head];
   const returnSites: number[] = [];
   const absent = new Set<number>();
-  const page = SINGLE_BLOCK_ENTRIES.has(head) ? undefined : headPage(cpu, head);
+  const page = headPage(cpu, head);
   const linearPage = ((head.csBase + head.startEip) | 0) >>> 12;
   const seen = new Set<number>([head.startEip]);
   let instructions = head.instructions.length;
@@ -334,7 +334,6 @@ export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockT
     blocks.some((b) => b.instructions.some((insn) => LOADS_SEGMENT.has(insn.opcode))), blocks, entryFlagOp, entryFlagBits);
   cpu.translations.add(translation, cpu.jit.maxTranslatedBlocks);
   if (blocks.length > 1) {
-    translation.probationCalls = YOUNG_CALLS + PROBATION_CALLS;
     for (let k = 1; k < blocks.length; k++) {
       if (blocks[k] === block) continue; // the head's loop copy (see collectRegion)
       blocks[k].region = translation;
