@@ -86,6 +86,14 @@ describe("vmk run", () => {
     expect(report.firstSerialByte!.guestSeconds).toBeGreaterThan(0);
     expect(report.kernelBanner).toBeUndefined();
     expect(report.instructions).toBeGreaterThan(100);
+    // The JIT's account of the run: every instruction was either translated or interpreted.
+    const jit = report.jitStatistics!;
+    expect(jit.translatedShare).toBeGreaterThanOrEqual(0);
+    expect(jit.translatedShare).toBeLessThanOrEqual(1);
+    expect(jit.translationsLive).toBeLessThanOrEqual(jit.translationsMade);
+    const interpreted = await cli(["run", "--bios", rom, "--memory", "4", "--virtual-time", "--profile", "minimal", "--settle", "0", "--serial", "none", "--no-jit", "--json"]);
+    const plain = JSON.parse(interpreted.lines.at(-1)!) as RunReport;
+    expect([plain.jit, plain.jitStatistics, plain.instructions]).toEqual([false, undefined, report.instructions]);
   });
 
   it("vmk run --until-prompt --json times a boot to its shell prompt and powers off there", async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { runVm, type BootMilestone, type TerminalInput, type TerminalOutput } from "@vmk/guests";
+import { runVm, type BootMilestone, type JitRunStatistics, type TerminalInput, type TerminalOutput } from "@vmk/guests";
 import { bootHost, shutdownHost, type HostCommandOptions } from "./host.js";
 
 export interface RunCommandOptions extends HostCommandOptions {
@@ -37,6 +37,8 @@ export interface RunReport {
   shellPrompt?: BootMilestone;
   total?: BootMilestone;
   instructions?: number;
+  /** The JIT's statistics over the run (with the JIT on). */
+  jitStatistics?: JitRunStatistics;
   postCodes?: number[];
 }
 
@@ -117,7 +119,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       exit: { reason: result.reason, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.detail ? { detail: result.detail } : {}) },
       time: options.virtual ? "virtual" : "real",
       jit,
-      ...(timing ? { firstSerialByte: timing.firstSerialByte, kernelBanner: timing.kernelBanner, shellPrompt: timing.shellPrompt, total: timing.total, instructions: timing.instructions } : {}),
+      ...(timing ? { firstSerialByte: timing.firstSerialByte, kernelBanner: timing.kernelBanner, shellPrompt: timing.shellPrompt, total: timing.total, instructions: timing.instructions, ...(timing.jit ? { jitStatistics: timing.jit } : {}) } : {}),
       ...(options.postCodes ? { postCodes } : {}),
     };
     options.out(`${serial.kind === "stdio" ? "\n" : ""}${JSON.stringify(report)}`);

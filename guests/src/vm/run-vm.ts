@@ -75,6 +75,21 @@ export interface RunVmTiming {
   /** Power-on to power-off (or detach). */
   total: BootMilestone;
   instructions: number;
+  /** The JIT's work over the run (absent with the JIT off). */
+  jit?: JitRunStatistics;
+}
+
+/** What the JIT block cache did over a run. */
+export interface JitRunStatistics {
+  /** Share of the instructions that ran translated (the rest were interpreted). */
+  translatedShare: number;
+  translationsMade: number;
+  translationsLive: number;
+  evicted: number;
+  /** Seconds spent generating and compiling translations (V8's optimising compiler not included). */
+  compileSeconds: number;
+  /** Entries of a region at one of its blocks other than its head. */
+  regionReentries: number;
 }
 
 export interface RunVmResult {
@@ -259,7 +274,18 @@ class BootMilestones {
     // the total is held to at least the last milestone seen in it.
     const total = { ...(this.end ?? this.now()) };
     for (const milestone of Object.values(this.seen)) total.guestSeconds = Math.max(total.guestSeconds, milestone.guestSeconds);
-    return { time: this.time, ...this.seen, total, instructions: this.runtime.machine.instructions };
+    const instructions = this.runtime.machine.instructions;
+    const cpu = this.runtime.machine.cpu;
+    const t = cpu.translations;
+    const jit = cpu.jit.enabled ? {
+      translatedShare: instructions > 0 ? t.translatedInstructions / instructions : 0,
+      translationsMade: t.translated,
+      translationsLive: t.live,
+      evicted: t.evicted,
+      compileSeconds: t.compileSeconds,
+      regionReentries: t.regionReentries,
+    } : undefined;
+    return { time: this.time, ...this.seen, total, instructions, ...(jit ? { jit } : {}) };
   }
 
   private now(): BootMilestone {
