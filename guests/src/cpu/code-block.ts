@@ -63,6 +63,9 @@ export type TranslatedBlockRun = (limit: number, entry: number) => number;
 export const ANY_FLAGS = -1;
 
 export class BlockTranslation {
+  /** Calls made so far (the dispatcher shortens a young translation's calls). */
+  calls = 0;
+
   constructor(
     readonly block: CodeBlock,
     /** currentJitMode() the code was specialised for. */

@@ -27,6 +27,26 @@ const INTERRUPT_POLL_INSTRUCTIONS = 1024;
 const MAX_INSTRUCTIONS_PER_CALL = 16384;
 
 /**
+ * A young translation's calls are shorter still: V8 first runs a function in its interpreter,
+ * where a loop of 16k guest instructions already asks for on-stack replacement (compiled besides
+ * the whole function, and again after a deoptimisation: the sieve compiled its regions six times,
+ * 143 ms of compiler time). The first calls also show V8 the function's exit many times before it
+ * is optimised, and at the end of the first stage its catch is run once (JIT_RUNTIME.primeCatch).
+ */
+const INFANT_CALLS = 256;
+const INFANT_INSTRUCTIONS = 64;
+const YOUNG_CALLS = 4096;
+const YOUNG_INSTRUCTIONS = 1024;
+
+/** Instructions the next call of `translation` may run at most, counting the call. */
+function callLimit(cpu: Cpu, translation: BlockTranslation): number {
+  const calls = ++translation.calls;
+  if (calls > YOUNG_CALLS) return MAX_INSTRUCTIONS_PER_CALL;
+  if (calls === INFANT_CALLS) JIT_RUNTIME.primeCatch(cpu, translation.run);
+  return calls <= INFANT_CALLS ? INFANT_INSTRUCTIONS : YOUNG_INSTRUCTIONS;
+}
+
+/**
  * The last block translated code ran, when its exit allows the run loop to link the next block
  * to it; null after an exit through an instruction that may have changed CS or the mode.
  */
@@ -67,7 +87,8 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
   const exit = JIT_RUNTIME.exit;
   for (;;) {
     const left = limit - ran;
-    const count = translation.run(left > MAX_INSTRUCTIONS_PER_CALL ? MAX_INSTRUCTIONS_PER_CALL : left, entry);
+    const most = translation.calls > YOUNG_CALLS ? MAX_INSTRUCTIONS_PER_CALL : callLimit(cpu, translation);
+    const count = translation.run(left > most ? most : left, entry);
     // A region translation may leave from any of its blocks: successor links hang off that one.
     block = exit.block!;
     if (count < 0) {

@@ -54,8 +54,8 @@ export class BlockEmitter {
   firstIndex = 0;
   /** The block whose `case` is being emitted (blockIndex differs inside an inlined copy). */
   private outerBlock = 0;
-  /** Copies of blocks being emitted inside one another at this point (see inlineBlock). */
-  private inlineDepth = 0;
+  /** Copies of blocks being emitted inside one another at this point (see inlineBlock), innermost last. */
+  private readonly inlined: number[] = [];
   private inlineTempBase = 0;
   /** Start EIP → index of the region's blocks. */
   private readonly regionIndex = new Map<number, number>();
@@ -112,7 +112,7 @@ export class BlockEmitter {
     // An instruction's temporaries die with it, so every instruction starts from t0 again (an
     // inlined block's instructions run on a path that never returns to the one it interrupts,
     // and start after its temporaries all the same). Few locals keep V8's frames small.
-    this.temps = this.inlineDepth > 0 ? this.inlineTempBase : 0;
+    this.temps = this.inlined.length > 0 ? this.inlineTempBase : 0;
     this.index = index;
     this.wroteMemory = false;
     this.flagsDead = flagsDead;
@@ -568,7 +568,7 @@ export class BlockEmitter {
         return;
       }
       this.emit(`{ done += ${retired};`);
-      if (this.inlineDepth < MAX_INLINE_DEPTH && k !== this.outerBlock && this.inlineTargets[this.outerBlock]?.has(k)) {
+      if (this.inlined.length < MAX_INLINE_DEPTH && !this.inlined.includes(k) && this.inlineTargets[this.outerBlock]?.has(k)) {
         this.emit(`if (limit - done >= ${this.blocks[k].instructions.length}) {`);
         this.inlineBlock(k);
         this.emit("}");
@@ -657,14 +657,15 @@ export class BlockEmitter {
     const saved = {
       blockIndex: this.blockIndex, firstIndex: this.firstIndex, index: this.index, insn: this.insn, wroteMemory: this.wroteMemory, temps: this.temps,
       flagsDead: this.flagsDead, flagsLoaded: this.flagsLoaded, flagOp: this.flagOp, flagBits: this.flagBits,
-      inlineDepth: this.inlineDepth, inlineTempBase: this.inlineTempBase,
+      inlineTempBase: this.inlineTempBase,
     };
     if (!this.flagsLoaded) this.emit(LOAD_FLAGS);
     this.flagsLoaded = true;
-    this.inlineDepth++;
+    this.inlined.push(k);
     this.inlineTempBase = this.temps;
     this.blockIndex = k;
     this.emitBody(k);
+    this.inlined.pop();
     Object.assign(this, saved);
   }
 
@@ -715,13 +716,8 @@ export class BlockEmitter {
       "const segBase = cpu.segBase, segLimit = cpu.segLimit, segOk = cpu.segAccessOk;",
       `const ${blockConsts};`,
       ...handlers,
-      // A young translation returns after a few blocks, so V8 sees its exit run many times
-      // before it optimises the function in the middle of a long call, and at the end of its
-      // youth it runs its catch once (see JIT_RUNTIME.primeCatch).
-      `let youth = ${YOUNG_CALLS};`,
       // `entry`: the region block to start at (a region left in the middle is entered there again).
       `return function ${name}(limit, entry) {`,
-      `if (youth > 0) { if (--youth === 0) rt.primeCatch(cpu, ${name}); if (limit > ${YOUNG_LIMIT}) limit = ${YOUNG_LIMIT}; }`,
       `let ${regs.map((r) => `r${r} = 0`).join(", ")};`,
       "let fop = -1, fbits = 32, fa = 0, fb = 0, fr = 0, fc = 0, efl = 0;",
       `let pc = 0, bi = entry, live = true, done = 0, ds = 0, sw = 0, xe = 0, xr = 0, xb = b0, xh = 1${temps.length > 0 ? ", " + temps.join(", ") : ""};`,
@@ -760,9 +756,6 @@ export class BlockEmitter {
  */
 export const MAX_INLINE_DEPTH = 3;
 
-/** Calls during which a new translation stops after YOUNG_LIMIT instructions. */
-const YOUNG_CALLS = 256;
-const YOUNG_LIMIT = 64;
 
 /** The register and flag locals, in the order JIT_RUNTIME.leave and .fault take them. */
 const LOCALS = "r0, r1, r2, r3, r4, r5, r6, r7, fop, fbits, fa, fb, fr, fc, efl";

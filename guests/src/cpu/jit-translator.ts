@@ -247,7 +247,8 @@ function emitRegion(region: Region, mode: number, entry: ReadonlyArray<string | 
     for (let step = 0; step < MAX_INLINE_DEPTH && frontier.length > 0; step++) {
       const found: number[] = [];
       blocks.forEach((candidate, k) => {
-        if (k === a || set.has(k) || candidate.instructions.length > MAX_INLINED_INSTRUCTIONS) return;
+        // Not the block itself, nor its other copy (the head's loop copy, see collectRegion).
+        if (candidate === b || set.has(k) || candidate.instructions.length > MAX_INLINED_INSTRUCTIONS) return;
         if (ways[k].some((eip) => frontier.includes(eip))) {
           set.add(k);
           found.push(candidate.startEip);

@@ -349,15 +349,22 @@ async function measureMips(engine: GuestEngine, kernel: BenchKernel, workload: W
   const emptyWall = median(empty.map((r) => r.seconds));
 
   // Calibrate: grow a probe until its difference from the empty run is long enough to time, then
-  // size the iteration count for RUN_SECONDS at the rate it showed. The probes also warm up V8 for vmk.
+  // size the iteration count for RUN_SECONDS at the rate the loop ran between the last two probes.
+  // A JIT spends the start of every run translating and compiling: sized by the first probe's own
+  // rate, a run was mostly that start (vmk's sieve: 77 M instructions, 0.27 s, 285 MIPS), while
+  // the steady rate is six times that. The measured runs still include the start.
   let iterations = Math.max(1, Math.round(20e6 / workload.instructionsPerIteration));
+  let previous: { iterations: number; cpuSeconds: number } | undefined;
   for (;;) {
     const probe = await checkedRun(engine, kernel, workload, iterations, scratchDir);
     const measured = probe.cpuSeconds - emptyCpu;
     if (measured >= 0.25 || iterations === MAX_ITERATIONS) {
-      iterations = Math.min(MAX_ITERATIONS, Math.max(1, Math.round((iterations * RUN_SECONDS) / Math.max(measured, 0.001))));
+      const marginal = previous === undefined ? 0 : (probe.cpuSeconds - previous.cpuSeconds) / (iterations - previous.iterations);
+      const perIteration = marginal > 0 ? marginal : Math.max(measured, 0.001) / iterations;
+      iterations = Math.min(MAX_ITERATIONS, Math.max(1, Math.round(RUN_SECONDS / perIteration)));
       break;
     }
+    previous = { iterations, cpuSeconds: probe.cpuSeconds };
     iterations = Math.min(MAX_ITERATIONS, iterations * 8);
   }
 
