@@ -296,6 +296,11 @@ export function translateInstruction(e: BlockEmitter): Translated {
       const bits = operandBits(e);
       const a = e.readRm(bits);
       const b = op === 0x1af ? e.let(e.reg(insn.reg, bits)) : constant(insn.imm, bits);
+      if (e.flagsDead && bits === 32) {
+        // Only the flags needed the high half.
+        e.setReg(insn.reg, 32, `Math.imul(${a}, ${b})`);
+        return Translated.CONTINUES;
+      }
       const { low, overflow } = multiply(e, bits, a, b, true);
       resultFlags(e, bits, low, overflow, overflow);
       e.setReg(insn.reg, bits, low);
@@ -491,6 +496,7 @@ function translateShift(e: BlockEmitter): Translated {
   const constantCount = op <= 0xc1 ? insn.imm & 0x1f : op <= 0xd1 ? 1 : -1;
   if (constantCount === 0) return Translated.NOT_TRANSLATED;
   if (insn.reg >= 4 && constantCount > 0) return shiftByConstant(e, bits, constantCount);
+  if (insn.reg <= 1 && constantCount > 0) return rotateByConstant(e, bits, constantCount);
   if (insn.reg >= 4 && bits === 32) return shiftByCl(e);
   const count = constantCount > 0 ? `${constantCount}` : e.let(`${e.reg(1, 32)} & 0xff`);
   const target = e.updateRm(bits);
@@ -504,6 +510,27 @@ function translateShift(e: BlockEmitter): Translated {
   if (constantCount < 0) e.emit(`if ((${count} & 0x1f) !== 0) {`);
   target.commit(r);
   if (constantCount < 0) e.emit("}");
+  return Translated.CONTINUES;
+}
+
+/**
+ * ROL/ROR by a nonzero constant, as shiftRotate() computes them: CF and OF from the result (also
+ * when the count is a multiple of the size), the other flags kept.
+ */
+function rotateByConstant(e: BlockEmitter, bits: number, count: number): Translated {
+  const left = e.insn.reg === 0;
+  const target = e.updateRm(bits);
+  const v = target.value;
+  const n = count % bits;
+  const top = bits - 1;
+  const rotated = n === 0 ? v : left ? `(${v} << ${n}) | (${v} >>> ${bits - n})` : `(${v} >>> ${n}) | (${v} << ${bits - n})`;
+  const r = e.let(bits === 32 ? `(${rotated}) | 0` : `(${rotated}) & ${(1 << bits) - 1}`);
+  target.commit(r);
+  if (e.flagsDead) return Translated.CONTINUES;
+  const cf = left ? `(${r} & 1)` : `((${r} >>> ${top}) & 1)`;
+  const of = left ? `(((${r} >>> ${top}) & 1) ^ ${r} & 1)` : `(((${r} >>> ${top}) ^ (${r} >>> ${top - 1})) & 1)`;
+  e.foldFlags();
+  e.setEflags(`(efl & -2050) | ${cf} | (${of} << 11)`);
   return Translated.CONTINUES;
 }
 

@@ -526,6 +526,51 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
     expect(jit[3].translations.regionReentries).toBeGreaterThan(10);
   });
 
+  it("rotates by constants and multiplies like the interpreter, with the flags read, kept or overwritten", () => {
+    const { reference } = runBoth({
+      source: `
+        mov ecx, 3000
+        mov eax, 0x9e3779b9
+        mov ebx, 0x7f4a7c15
+        xor esi, esi
+      top:
+        rol eax, 5
+        pushfd                 ; CF and OF of the rotate, the rest from before
+        pop edx
+        add esi, edx
+        ror ebx, 13
+        adc esi, 0
+        rol ax, 3
+        jo .o1
+        inc esi
+      .o1:
+        ror bl, 1
+        jc .c1
+        add esi, 3
+      .c1:
+        rol dh, 8              ; a multiple of the size: CF and OF from the unchanged value
+        pushfd
+        pop edx
+        xor esi, edx
+        ror word [esp - 8], 4  ; in memory
+        imul edx, eax, 0x10001 ; flags overwritten below: no high half needed
+        add esi, edx
+        imul ebx, ecx          ; flags read by JO
+        jno .n1
+        add esi, 0x100
+      .n1:
+        shl edx, 3             ; replaces every flag: the IMUL before it is dead
+        imul edx, esi
+        shr edx, 1
+        adc esi, edx
+        add eax, esi
+        dec ecx
+        jnz top
+        hlt`,
+    }, 17);
+    expect(reference.halted).toBe(true);
+  });
+
   it("remakes a region once blocks it branched to without having them are decoded", () => {
     const scenario = {
       source: `

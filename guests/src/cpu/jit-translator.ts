@@ -99,6 +99,10 @@ function overwritesFlags(insn: DecodedInstruction): boolean {
   }
   if (op >= 0x80 && op <= 0x83) return insn.reg !== 2 && insn.reg !== 3;
   if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return true;
+  // IMUL's two- and three-operand forms; SHL/SHR/SAR by a constant that is not 0 (mod 32).
+  if (op === 0x1af || op === 0x69 || op === 0x6b) return true;
+  if ((op === 0xc0 || op === 0xc1) && insn.reg >= 4 && (insn.imm & 0x1f) !== 0) return true;
+  if ((op === 0xd0 || op === 0xd1) && insn.reg >= 4) return true;
   return (op === 0xf6 || op === 0xf7) && (insn.reg === 0 || insn.reg === 1 || insn.reg === 3);
 }
 
