@@ -153,7 +153,7 @@ export const interpretedExit: {
 /**
  * Interprets `block`, then its linked successors for as long as the run loop has nothing to do
  * between them: no maskable interrupt pending (or IF clear), no interrupt shadow or NMI, links
- * still current, the JIT off. What changes IF, the shadow, TF, breakpoints or halts ends a block
+ * still current, and with the JIT on, a successor that is still cold. What changes IF, the shadow, TF, breakpoints or halts ends a block
  * with TERMINATES 2. Returns the new `executed`; interpretedExit says how it stopped.
  *
  * EIP and instructionStart are stored only where they are read: before generic handlers, by
@@ -162,8 +162,10 @@ export const interpretedExit: {
  */
 export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, executed: number): number {
   const regs = cpu.regs;
-  // With the JIT on, the run loop must see every block boundary (to count and run translations).
-  const chain = !cpu.jit.enabled;
+  // With the JIT on, the run loop takes every block that runs translated or is about to be
+  // translated; the others are counted here and interpreted on, as with the JIT off.
+  const jit = cpu.jit.enabled;
+  const hot = cpu.jit.hotThreshold;
   let list = block.instructions;
   let i = 0;
   try {
@@ -543,8 +545,8 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
       }
       const eip = cpu.eip;
       const next = block.firstSuccessorEip === eip ? block.firstSuccessor : block.secondSuccessorEip === eip ? block.secondSuccessor : null;
-      if (next === null || !next.valid || !chain || executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending ||
-        block.linkEpoch !== cpu.codeLinkEpoch) {
+      if (next === null || !next.valid || executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending ||
+        block.linkEpoch !== cpu.codeLinkEpoch || (jit && (next.translation !== null || next.region !== null || next.executions >= hot))) {
         interpretedExit.block = block;
         return executed;
       }
@@ -554,6 +556,7 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
         interpretedExit.interruptPending = true;
         return executed;
       }
+      if (jit) next.executions++;
       block = next;
     }
   } catch (e) {
