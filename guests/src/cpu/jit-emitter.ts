@@ -756,7 +756,6 @@ export class BlockEmitter {
  */
 export const MAX_INLINE_DEPTH = 3;
 
-
 /** The register and flag locals, in the order JIT_RUNTIME.leave and .fault take them. */
 const LOCALS = "r0, r1, r2, r3, r4, r5, r6, r7, fop, fbits, fa, fb, fr, fc, efl";
 

@@ -16,10 +16,9 @@ export const JIT_RUNTIME = {
   priming: new Error("priming a translation"),
   /**
    * Runs a translation's catch once without effect (a negative limit throws `priming` before
-   * anything runs), at the end of its youth (see the dispatcher), when V8 keeps type feedback for it. A region can run
-   * long inside one call and be optimised on the way (on-stack replacement); a catch that has never
-   * run has no feedback, so the first fault would throw that code away, and the cached on-stack
-   * code would meet the same at every later fault.
+   * anything runs), at the end of its first calls (see the dispatcher), when V8 keeps type
+   * feedback for it. A catch that has never run has no feedback, so the first fault after V8
+   * optimised the translation would throw that code away.
    */
   primeCatch(cpu: Cpu, run: TranslatedBlockRun): void {
     const instructionStart = cpu.instructionStart;
