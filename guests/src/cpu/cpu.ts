@@ -158,6 +158,14 @@ export class Cpu {
     this.ram16 = new Uint16Array(bus.ram, 0, this.ramBytes >>> 1);
     this.ram32 = new Int32Array(bus.ram, 0, this.ramBytes >>> 2);
     this.mmioPages.fill(1, Math.ceil(this.ramBytes / 4096));
+    // Fields that come to hold numbers beyond the small-integer range (unsigned flag operands, the
+    // counters) get their general representation before any code is optimised against the narrow
+    // one: V8 changes the object's hidden class at the first such value, and every optimised
+    // function that touched the CPU is thrown away then (two waves of them in a Linux boot).
+    this.lazyA = this.lazyB = this.lazyResult = 2 ** 31;
+    this.instructionsRetired = this.tscBase = 2 ** 40;
+    this.lazyA = this.lazyB = this.lazyResult = 0;
+    this.instructionsRetired = this.tscBase = 0;
     this.reset();
   }
 
