@@ -153,8 +153,9 @@ export const interpretedExit: {
 /**
  * Interprets `block`, then its linked successors for as long as the run loop has nothing to do
  * between them: no maskable interrupt pending (or IF clear), no interrupt shadow or NMI, links
- * still current, and with the JIT on, a successor that is still cold. What changes IF, the shadow, TF, breakpoints or halts ends a block
- * with TERMINATES 2. Returns the new `executed`; interpretedExit says how it stopped.
+ * still current, and with the JIT on, a successor that is still cold. What changes IF, the
+ * shadow, TF, breakpoints or halts ends a block with TERMINATES 2. Returns the new `executed`;
+ * interpretedExit says how it stopped.
  *
  * EIP and instructionStart are stored only where they are read: before generic handlers, by
  * branches, and when a block is left. A fault retires the instructions before the faulting one

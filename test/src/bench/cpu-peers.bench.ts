@@ -436,7 +436,7 @@ export const cpuPeersSuite: BenchSuite = {
           if (PEERS.includes(engine) || peers.length === 0) figures.push({ name, value, unit: "MIPS" });
           else for (const peer of peers) figures.push({ name, value, unit: "MIPS", reference: { label: `of ${peer.label}`, value: results.get(peer)!.cpuMips } });
         }
-        // The JIT against the interpreter it is built on (the issue's "≥ 8×").
+        // The JIT against the interpreter it is built on.
         const [interpreter, translated] = ["vmk interpreter", "vmk JIT"].map((label) => [...results].find(([engine]) => engine.label === label)?.[1]);
         if (interpreter !== undefined && translated !== undefined) {
           figures.push({ name: `${workload.name}: vmk JIT`, value: translated.cpuMips, unit: "MIPS", reference: { label: "of vmk interpreter", value: interpreter.cpuMips } });
