@@ -39,13 +39,7 @@ export const JIT_RUNTIME = {
   divideAccumulator,
   /** EFLAGS for a lazy record held in a block's locals (operands as int32, converted here). */
   materialize(cpu: Cpu, op: number, bits: number, a: number, b: number, result: number, carryIn: number, eflags: number): number {
-    cpu.lazyOp = op;
-    cpu.lazyBits = bits;
-    cpu.lazyA = a >>> 0;
-    cpu.lazyB = b >>> 0;
-    cpu.lazyResult = result >>> 0;
-    cpu.lazyCarryIn = carryIn;
-    cpu.eflags = eflags;
+    storeFlags(cpu, op, bits, a, b, result, carryIn, eflags);
     return materializeFlags(cpu);
   },
   /** CF (0 or 1) of a lazy record held in a block's locals, for INC/DEC/ADC/SBB after an unknown producer. */
@@ -116,29 +110,15 @@ export const JIT_RUNTIME = {
 export type JitRuntime = typeof JIT_RUNTIME;
 
 /**
- * Gives the CPU fields translations write numbers beyond the small-integer range (unsigned flag
- * operands, the retired count) their general representation before any translation is optimised.
- * V8 changes an object's hidden class the first time such a field gets a large value; optimised
- * code made before that fails its class check at every call after (and a region's cached
- * on-stack-replacement code is entered again at every call).
+ * Gives the type feedback of the shared exit code the translations inline unsigned flag operands
+ * beyond the int32 range from the start (enough calls for V8 to keep feedback at all), before any
+ * translation is optimised: optimised code made before such a value fails at every call after.
+ * The CPU's fields themselves get their general representation in its constructor.
  */
-export function generalizeCpuFields(cpu: Cpu): void {
-  const { lazyOp, lazyBits, lazyA, lazyB, lazyResult, lazyCarryIn, eflags, instructionsRetired } = cpu;
-  cpu.lazyA = 0x80000000;
-  cpu.lazyB = 0x80000000;
-  cpu.lazyResult = 0x80000000;
-  cpu.instructionsRetired = 2 ** 40;
-  // The same for the type feedback of the shared exit code the translations inline: it has seen
-  // unsigned values beyond int32 from the start (enough calls for V8 to keep feedback at all).
+export function primeExitFeedback(cpu: Cpu): void {
+  const { lazyOp, lazyBits, lazyA, lazyB, lazyResult, lazyCarryIn, eflags } = cpu;
   for (let i = 0; i < 300; i++) storeFlags(cpu, lazyOp, lazyBits, -1, -1, -1, lazyCarryIn, eflags);
-  cpu.lazyOp = lazyOp;
-  cpu.lazyBits = lazyBits;
-  cpu.lazyCarryIn = lazyCarryIn;
-  cpu.eflags = eflags;
-  cpu.lazyA = lazyA;
-  cpu.lazyB = lazyB;
-  cpu.lazyResult = lazyResult;
-  cpu.instructionsRetired = instructionsRetired;
+  storeFlags(cpu, lazyOp, lazyBits, lazyA, lazyB, lazyResult, lazyCarryIn, eflags);
 }
 
 /** Exits of a region towards blocks decoded since, before it is made again to take them in. */

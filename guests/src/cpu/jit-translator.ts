@@ -17,7 +17,7 @@ import type { Cpu } from "./cpu.js";
 import type { DecodedInstruction } from "./instruction.js";
 import { BlockEmitter, MAX_INLINE_DEPTH } from "./jit-emitter.js";
 import { translateInstruction, Translated } from "./jit-instructions.js";
-import { generalizeCpuFields, JIT_RUNTIME } from "./jit-runtime.js";
+import { JIT_RUNTIME, primeExitFeedback } from "./jit-runtime.js";
 import { TERMINATES } from "./opcode-table.js";
 
 /** Instructions that load a segment register without ending a block: the mode may change after them. */
@@ -307,7 +307,7 @@ function emitBody(e: BlockEmitter, k: number, first: number): void {
 
 export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockTranslation {
   const started = performance.now();
-  if (cpu.translations.translated === 0) generalizeCpuFields(cpu);
+  if (cpu.translations.translated === 0) primeExitFeedback(cpu);
   const region = collectRegion(cpu, block);
   let made = regionSource(region, mode);
   while (made.source.length > MAX_SOURCE_CHARS && region.blocks.length > 1) {
