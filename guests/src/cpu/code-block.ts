@@ -63,7 +63,7 @@ export type TranslatedBlockRun = (limit: number, entry: number) => number;
 export const ANY_FLAGS = -1;
 
 export class BlockTranslation {
-  /** Calls made so far (the dispatcher shortens a young translation's calls). */
+  /** Calls made while young (the dispatcher shortens them, and stops counting once it is grown). */
   calls = 0;
 
   constructor(
