@@ -28,13 +28,18 @@ export class CodeBlock {
   lastByteEip = 0;
   valid = true;
   /**
-   * Successor links for blocks that end in a near branch or run into the next block: the EIP
-   * each link was made for and the block found there (null: not linked yet).
+   * Successor links: the EIP each was made for and the block found there (null: not linked yet).
+   * A block runs on past its conditional branches, so besides where its end leads it has a
+   * successor for each branch taken: Linux's range decoder has blocks with three.
    */
   firstSuccessorEip = -1;
   firstSuccessor: CodeBlock | null = null;
   secondSuccessorEip = -1;
   secondSuccessor: CodeBlock | null = null;
+  thirdSuccessorEip = -1;
+  thirdSuccessor: CodeBlock | null = null;
+  fourthSuccessorEip = -1;
+  fourthSuccessor: CodeBlock | null = null;
   /** cpu.codeLinkEpoch when the links were made; older links are ignored. */
   linkEpoch = -1;
   /** Runs counted towards JitSettings.hotThreshold since the block was built or its translation dropped. */
@@ -48,6 +53,36 @@ export class CodeBlock {
    */
   region: BlockTranslation | null = null;
   regionIndex = 0;
+
+  /** The block linked at `eip`, or null (the caller checks the epoch). */
+  successorAt(eip: number): CodeBlock | null {
+    if (this.firstSuccessorEip === eip) return this.firstSuccessor;
+    if (this.secondSuccessorEip === eip) return this.secondSuccessor;
+    if (this.thirdSuccessorEip === eip) return this.thirdSuccessor;
+    return this.fourthSuccessorEip === eip ? this.fourthSuccessor : null;
+  }
+
+  /** Links `next` as the block found at `eip` in epoch `epoch`; when all slots are taken, the last is replaced. */
+  linkSuccessor(eip: number, next: CodeBlock, epoch: number): void {
+    if (this.linkEpoch !== epoch) {
+      this.linkEpoch = epoch;
+      this.firstSuccessorEip = this.secondSuccessorEip = this.thirdSuccessorEip = this.fourthSuccessorEip = -1;
+      this.firstSuccessor = this.secondSuccessor = this.thirdSuccessor = this.fourthSuccessor = null;
+    }
+    if (this.firstSuccessor === null || this.firstSuccessorEip === eip) {
+      this.firstSuccessorEip = eip;
+      this.firstSuccessor = next;
+    } else if (this.secondSuccessor === null || this.secondSuccessorEip === eip) {
+      this.secondSuccessorEip = eip;
+      this.secondSuccessor = next;
+    } else if (this.thirdSuccessor === null || this.thirdSuccessorEip === eip) {
+      this.thirdSuccessorEip = eip;
+      this.thirdSuccessor = next;
+    } else {
+      this.fourthSuccessorEip = eip;
+      this.fourthSuccessor = next;
+    }
+  }
 }
 
 /**

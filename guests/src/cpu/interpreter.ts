@@ -60,8 +60,7 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
     const eip = cpu.eip;
     let block: CodeBlock | null = null;
     if (previous !== null && previous.linkEpoch === cpu.codeLinkEpoch) {
-      if (previous.firstSuccessorEip === eip) block = previous.firstSuccessor;
-      else if (previous.secondSuccessorEip === eip) block = previous.secondSuccessor;
+      block = previous.successorAt(eip);
       if (block !== null && !block.valid) block = null;
     }
     cpu.instructionStart = eip;
@@ -74,7 +73,7 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
     if (block === null) {
       block = lookupBlock(cpu, eip);
       if (block === null) block = buildBlock(cpu, eip);
-      if (block !== null && previous !== null) linkSuccessor(previous, eip, block, cpu.codeLinkEpoch);
+      if (block !== null && previous !== null) previous.linkSuccessor(eip, block, cpu.codeLinkEpoch);
     }
     if (block === null) {
       previous = null;
@@ -97,24 +96,6 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
     previous = interpretedExit.block;
   }
   return executed;
-}
-
-/** Remembers `next` as the block found at `eip` after `block` (two slots, the newer replacing). */
-function linkSuccessor(block: CodeBlock, eip: number, next: CodeBlock, epoch: number): void {
-  if (block.linkEpoch !== epoch) {
-    block.linkEpoch = epoch;
-    block.firstSuccessor = null;
-    block.firstSuccessorEip = -1;
-    block.secondSuccessor = null;
-    block.secondSuccessorEip = -1;
-  }
-  if (block.firstSuccessor === null || block.firstSuccessorEip === eip) {
-    block.firstSuccessorEip = eip;
-    block.firstSuccessor = next;
-  } else {
-    block.secondSuccessorEip = eip;
-    block.secondSuccessor = next;
-  }
 }
 
 /** One instruction with EFLAGS.TF set: decoded afresh, then the single-step #DB trap. */

@@ -99,7 +99,7 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
     ran += count;
     if (!block.valid || cpu.interruptShadow !== 0 || cpu.nmiPending || block.linkEpoch !== cpu.codeLinkEpoch) break;
     const eip = cpu.eip;
-    const next = block.firstSuccessorEip === eip ? block.firstSuccessor : block.secondSuccessorEip === eip ? block.secondSuccessor : null;
+    const next = block.successorAt(eip);
     if (next === null || !next.valid || limit - ran < next.instructions.length) break;
     if (translation.loadsSegments) mode = currentJitMode(cpu);
     let nextTranslation = next.translation;

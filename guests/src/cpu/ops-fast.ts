@@ -545,7 +545,7 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
         return executed;
       }
       const eip = cpu.eip;
-      const next = block.firstSuccessorEip === eip ? block.firstSuccessor : block.secondSuccessorEip === eip ? block.secondSuccessor : null;
+      const next = block.successorAt(eip);
       if (next === null || !next.valid || executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending ||
         block.linkEpoch !== cpu.codeLinkEpoch || (jit && (next.translation !== null || next.region !== null || next.executions >= hot))) {
         interpretedExit.block = block;
