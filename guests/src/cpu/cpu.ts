@@ -139,8 +139,11 @@ export class Cpu {
   /** Decoded instructions by physical page and offset, reused until the bytes are written. */
   readonly decodedCode: Array<Array<CodeBlock | undefined> | undefined> = [];
   /**
-   * Bumped whenever linear→physical translation or fetch rights may have changed (TLB flushes,
-   * INVLPG, CPL changes); links between cached blocks are only followed within one epoch.
+   * Links between cached blocks are only followed within one epoch. It moves on (by 4) whenever
+   * the linear→physical translation of code may have changed: TLB flushes, and INVLPG of a page
+   * that maps code. Its low two bits are the CPL, since fetch rights depend on it: links made at
+   * one level are ignored at another, and valid again on the way back (a system call returns to
+   * user code whose links still hold).
    */
   codeLinkEpoch = 0;
   /** Linear page and physical base of the page instructions are being fetched from (-1: none). */
@@ -240,7 +243,8 @@ export class Cpu {
     this.readNeed = user ? Tlb.USER_READ : Tlb.VALID;
     this.writeNeed = (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY;
     this.fetchPage = -1;
-    this.codeLinkEpoch++;
+    // Arithmetic rather than bitwise, so the count never wraps into an old epoch.
+    this.codeLinkEpoch = this.codeLinkEpoch - (this.codeLinkEpoch % 4) + cpl;
   }
 
   /** Loads a segment cache and derives the access rights checked on every access. */
@@ -550,7 +554,7 @@ export class Cpu {
   /** CR3 reload keeps global pages; CR0/CR4 changes and explicit resets drop everything. */
   flushTlb(includeGlobal: boolean): void {
     this.fetchPage = -1;
-    this.codeLinkEpoch++;
+    this.codeLinkEpoch += 4;
     if (this.tlbFilledCount > TLB_TRACKED) {
       if (includeGlobal) this.tlb.fill(0);
       else for (let i = 0; i < TLB_PAGES; i++) if ((this.tlb[i] & Tlb.GLOBAL) === 0) this.tlb[i] = 0;
@@ -576,9 +580,12 @@ export class Cpu {
   }
 
   invalidatePage(lin: number): void {
+    const entry = this.tlb[lin >>> 12];
     this.tlb[lin >>> 12] = 0;
     this.fetchPage = -1;
-    this.codeLinkEpoch++;
+    // A link leads to a block fetched through the TLB, whose entry has held Tlb.CODE since (a
+    // page that becomes code flushes the TLB): other pages cannot hold the target of any link.
+    if ((entry & Tlb.CODE) !== 0) this.codeLinkEpoch += 4;
   }
 
   // ---- Decoded-instruction cache ----------------------------------------------------------
