@@ -97,9 +97,17 @@ export class Cpu {
   miscEnable = 1;
   /** PERFCTR0/1 and EVNTSEL0/1. */
   performanceCounters: PerformanceCounterState = resetPerformanceCounters();
-  /** The time-stamp counter advances by one per retired instruction (deterministic). */
+  /**
+   * The time-stamp counter advances by one per retired instruction (deterministic), and by a
+   * stall's cycles (PAUSE); so does the guest's clock, which counts them too.
+   */
   tscBase = 0;
+  /** Instructions retired, plus the cycles of the stalls among them: the processor's time. */
   instructionsRetired = 0;
+  /** Cycles of a stall the last block ended in, not yet added to instructionsRetired by the run loop. */
+  stallPending = 0;
+  /** Cycles of all stalls so far (instructionsRetired less them counts instructions alone). */
+  stallCycles = 0;
 
   readonly fpu = new FpuState();
 

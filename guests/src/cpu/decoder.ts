@@ -6,7 +6,7 @@ import type { Cpu } from "./cpu.js";
 import { Reg, Seg } from "./constants.js";
 import { DECODE_FORMS, Form } from "./decode-forms.js";
 import { Vector } from "./fault.js";
-import { DecodedInstruction, Prefix } from "./instruction.js";
+import { DecodedInstruction, PAUSE_OPCODE, Prefix } from "./instruction.js";
 
 const MAX_LENGTH = 15;
 
@@ -132,6 +132,7 @@ export function decode(cpu: Cpu, insn: DecodedInstruction): void {
   }
   const length = at - start;
   if (length > MAX_LENGTH) cpu.raise(Vector.GP, 0);
+  if (opcode === 0x90 && (prefixes & Prefix.REP) !== 0) insn.opcode = PAUSE_OPCODE;
   if ((prefixes & Prefix.LOCK) !== 0 && !lockAllowed(insn)) insn.opcode = LOCK_REJECTED;
   insn.length = length;
   insn.nextEip = cpu.code32 ? at | 0 : at & 0xffff;

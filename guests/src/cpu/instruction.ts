@@ -7,8 +7,15 @@ import { Seg } from "./constants.js";
 
 export const enum Prefix { LOCK = 1, REP = 2, REPNE = 4, OPSIZE = 8, ADSIZE = 16 }
 
+/**
+ * PAUSE (F3 90) decodes to an opcode slot of its own past the 0F page: unlike NOP it ends a
+ * block and stalls (see PAUSE_STALL_CYCLES), so the tables indexed by opcode hold OPCODE_SLOTS.
+ */
+export const PAUSE_OPCODE = 0x200;
+export const OPCODE_SLOTS = 0x201;
+
 export class DecodedInstruction {
-  /** 0x00..0xFF one-byte opcodes, 0x100..0x1FF the 0F page. */
+  /** 0x00..0xFF one-byte opcodes, 0x100..0x1FF the 0F page, PAUSE_OPCODE for PAUSE. */
   opcode = 0;
   length = 0;
   prefixes = 0;

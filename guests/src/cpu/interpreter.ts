@@ -43,7 +43,11 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
   /** The block that just ran, if its exit allows linking to the next one. */
   let previous: CodeBlock | null = null;
   interpretedExit.interruptPending = false;
-  while (executed < budget) {
+  for (;;) {
+    // A block that ended in a stall (PAUSE) adds its cycles here, before the next block can read
+    // the clock; they count against the budget, a span of guest time.
+    if (cpu.stallPending !== 0) executed += addStall(cpu);
+    if (executed >= budget) break;
     // interpretBlocks may already have polled the source at this boundary.
     const pendingSeen = interpretedExit.interruptPending;
     interpretedExit.interruptPending = false;
@@ -96,6 +100,15 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
     previous = interpretedExit.block;
   }
   return executed;
+}
+
+/** Retires the pending stall's cycles; returns them. */
+function addStall(cpu: Cpu): number {
+  const cycles = cpu.stallPending;
+  cpu.stallPending = 0;
+  cpu.instructionsRetired += cycles;
+  cpu.stallCycles += cycles;
+  return cycles;
 }
 
 /** One instruction with EFLAGS.TF set: decoded afresh, then the single-step #DB trap. */

@@ -4,7 +4,7 @@
  * translator share. Index = opcode, 0x100 + byte for the 0F page.
  */
 import type { Cpu } from "./cpu.js";
-import type { DecodedInstruction } from "./instruction.js";
+import { type DecodedInstruction, OPCODE_SLOTS, PAUSE_OPCODE } from "./instruction.js";
 import * as arith from "./ops-arith.js";
 import * as control from "./ops-control.js";
 import * as data from "./ops-data.js";
@@ -16,7 +16,7 @@ import { incDecRm } from "./ops-arith.js";
 
 export type Handler = (cpu: Cpu, insn: DecodedInstruction) => void;
 
-export const HANDLERS: Handler[] = new Array<Handler>(512).fill(sys.undefinedOpcode);
+export const HANDLERS: Handler[] = new Array<Handler>(OPCODE_SLOTS).fill(sys.undefinedOpcode);
 
 function on(opcodes: number | number[], handler: Handler): void {
   for (const op of typeof opcodes === "number" ? [opcodes] : opcodes) HANDLERS[op] = handler;
@@ -119,6 +119,7 @@ on(range(0x119, 0x11f), sys.hintNop);
 on(range(0x120, 0x123), sys.moveControlRegister);
 on(0x130, sys.writeMsr);
 on(0x131, sys.readTimeStamp);
+on(PAUSE_OPCODE, sys.pause);
 on(0x132, sys.readMsr);
 on(0x133, sys.readPerformanceCounter);
 on(0x134, sys.sysenter);
@@ -141,10 +142,11 @@ on(0x1ae, fpu.fxsaveGroup);
 /**
  * Nonzero for instructions that end a cached block: 1 for near jumps, calls and returns; 2 for
  * anything that may change CS, the code size, the privilege level, paging, EFLAGS.TF/IF, the
- * interrupt shadow, or that talks to devices (so interrupts they raise are seen promptly). Conditional branches and LOOP do not end blocks:
+ * interrupt shadow, or that talks to devices (so interrupts they raise are seen promptly), and PAUSE (the run loop
+ * adds its stall to the clock before the next block). Conditional branches and LOOP do not end blocks:
  * the block is left when EIP does not continue in sequence.
  */
-export const TERMINATES = new Uint8Array(512).fill(2);
+export const TERMINATES = new Uint8Array(OPCODE_SLOTS).fill(2);
 {
   const straight: number[] = [];
   for (let base = 0; base < 0x40; base += 8) straight.push(...range(base, base + 5));

@@ -27,10 +27,27 @@ describe("a PC virtual machine on virtual time", () => {
     vm.runUntilPoweredOff(1e9);
     const stats = vm.runtime.stats();
     // Ten timer periods pass while the guest sleeps in HLT; only the instructions it ran (the UART
-    // polling loops, 1 ns each) and the halted stretches add up to guest time.
+    // polling loops, 1 ns each), its stalls (none here) and the halted stretches add up to guest time.
     expect(stats.haltedNs).toBeGreaterThan(9 * PIT_PERIOD_NS);
-    expect(Math.abs(stats.instructions + stats.haltedNs - stats.guestTimeNs)).toBeLessThan(10_000);
+    expect(stats.stalledNs).toBe(0);
+    expect(Math.abs(stats.instructions + stats.stalledNs + stats.haltedNs - stats.guestTimeNs)).toBeLessThan(10_000);
     expect(stats.slices).toBeLessThan(1_000);
+  });
+
+  it("counts a spin loop's PAUSE stalls as guest time that the TSC and the PIT agree on", () => {
+    const vm = testVm({ images: { kernel: assembleTestKernel("pause-wait.asm") } });
+    vm.runtime.powerOn();
+    vm.runUntilPoweredOff(1e9);
+    expect(vm.runtime.exitCode).toBe((0x12 << 1) | 1);
+    const [, delta, turns] = /tsc\/10ms ([0-9a-f]{8}) turns ([0-9a-f]{8})/.exec(vm.com1.text())!.map((hex) => parseInt(hex, 16));
+    // 10 ms of the PIT is 10 M cycles of the 1 GHz counter, stalls included.
+    expect(delta / 10_000_000).toBeCloseTo(1, 2);
+    // Each turn is four instructions and a 140-cycle stall, not four cycles.
+    expect(turns).toBeGreaterThan(10_000_000 / (4 + 140) * 0.98);
+    expect(turns).toBeLessThan(10_000_000 / (4 + 140) * 1.02);
+    const stats = vm.runtime.stats();
+    expect(stats.stalledNs).toBe(turns * 140);
+    expect(Math.abs(stats.instructions + stats.stalledNs + stats.haltedNs - stats.guestTimeNs)).toBeLessThan(10_000);
   });
 
   it("is deterministic: two runs produce the same output, instruction count and time", () => {

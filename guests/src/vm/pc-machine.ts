@@ -70,6 +70,7 @@ export class PcMachine {
   onInterruptRequest: (() => void) | undefined;
   private request: MachineRequest | undefined;
   private instructionCount = 0;
+  private stallCycles = 0;
   private readonly serialBackends: Array<[Uart16550, SerialBackend | undefined]>;
   /** The firmware ROM below 4 GiB, while the machine boots from one. */
   private firmwareRegion: IoRegion | undefined;
@@ -135,6 +136,11 @@ export class PcMachine {
     return this.instructionCount;
   }
 
+  /** Guest time (ns, one per cycle) the processor spent in stalls (PAUSE) since the machine was built. */
+  get stalledNs(): number {
+    return this.stallCycles;
+  }
+
   /** Halted (HLT) and not woken by an interrupt yet. */
   get halted(): boolean {
     return this.cpu.halted;
@@ -194,21 +200,25 @@ export class PcMachine {
   /**
    * Runs up to `budget` instructions. `guestTimeNs` is the time since power-on the slice starts at:
    * the time-stamp counter is moved up to it (never back), so RDTSC and the PIT/RTC agree on time.
-   * Returns the instructions retired; fewer than `budget` when the processor halted or the guest
-   * asked for something (`takeRequest`).
+   * Returns the guest time it ran in processor cycles (nanoseconds): the instructions retired and
+   * the cycles of the stalls among them (PAUSE); fewer than `budget` when the processor halted or
+   * the guest asked for something (`takeRequest`).
    */
   runSlice(budget: number, guestTimeNs: number): number {
     const cpu = this.cpu;
     const tsc = cpu.tscBase + cpu.instructionsRetired;
     if (guestTimeNs > tsc) cpu.tscBase += guestTimeNs - tsc;
     this.deviceClock.beginSlice();
+    const stalledBefore = cpu.stallCycles;
     let executed: number;
     try {
       executed = runInstructions(cpu, budget);
     } finally {
       this.deviceClock.endSlice();
     }
-    this.instructionCount += executed;
+    const stalled = cpu.stallCycles - stalledBefore;
+    this.stallCycles += stalled;
+    this.instructionCount += executed - stalled;
     if (this.request !== undefined) cpu.interruptSource = this.platform;
     return executed;
   }

@@ -161,6 +161,7 @@ export class PcVmRuntime implements VmRuntime, VcpuLoopHost {
       instructions: this.machine.instructions,
       guestTimeNs: this.state === "poweredOn" || this.stoppedAt !== undefined ? now - this.startedAt : 0,
       haltedNs: this.loop?.stats.haltedNs ?? 0,
+      stalledNs: this.machine.stalledNs,
       slices: this.loop?.stats.slices ?? 0,
       resets: this.resetCount,
       nics: this.nics.map((nic) => nic.backend.stats()),

@@ -74,6 +74,7 @@ class DhcpGuestRuntime implements VmRuntime {
       instructions: 0,
       guestTimeNs: 0,
       haltedNs: 0,
+      stalledNs: 0,
       slices: 0,
       resets: 0,
       nics: this.nics.map((n) => ({

@@ -59,7 +59,7 @@ class ScriptedRuntime implements VmRuntime {
     return { send: () => {}, onOutput: () => () => {}, scrollback: () => Uint8Array.from(this.output) };
   }
   stats(): VmRuntimeStats {
-    return { instructions: 0, guestTimeNs: 0, haltedNs: 0, slices: 0, resets: this.resets, nics: [] };
+    return { instructions: 0, guestTimeNs: 0, haltedNs: 0, stalledNs: 0, slices: 0, resets: this.resets, nics: [] };
   }
   onEvent(listener: (event: VmRuntimeEvent) => void): () => void {
     this.listeners.add(listener);

@@ -79,6 +79,8 @@ export interface VmRuntimeStats {
   guestTimeNs: Nanoseconds;
   /** Time the vCPU spent halted (HLT), skipped on a virtual clock, slept on a real one. */
   haltedNs: Nanoseconds;
+  /** Guest time the vCPU spent in stalls (PAUSE) rather than instructions. */
+  stalledNs: Nanoseconds;
   slices: number;
   resets: number;
   nics: VmNicStats[];
