@@ -6,6 +6,7 @@
  * that may cover the written bytes, and with them their JIT translations.
  */
 import type { Cpu } from "./cpu.js";
+import { MAX_BLOCK_BYTES, MAX_BLOCK_INSTRUCTIONS } from "./block-limits.js";
 import { Seg } from "./constants.js";
 import { decode } from "./decoder.js";
 import { FAULT_SIGNAL } from "./fault.js";
@@ -15,9 +16,6 @@ import { bindHandler } from "./ops-fast.js";
 import { translateLinear } from "./paging.js";
 import { Tlb } from "./cpu.js";
 
-/** Longest block in bytes; invalidation looks this far back from a written byte. */
-export const MAX_BLOCK_BYTES = 64;
-const MAX_BLOCK_INSTRUCTIONS = 32;
 
 export class CodeBlock {
   readonly instructions: DecodedInstruction[] = [];

@@ -11,12 +11,11 @@ import { translateLinear } from "./paging.js";
 import { noteDataAccess, refreshBreakpoints } from "./debug-registers.js";
 import { FpuState } from "./fpu-state.js";
 import { type CpuState, restoreCpuState, saveCpuState } from "./cpu-snapshot.js";
+import { MAX_BLOCK_BYTES } from "./block-limits.js";
 import type { CodeBlock } from "./code-block.js";
 import { DEFAULT_JIT_SETTINGS, type JitSettings } from "./jit-settings.js";
 import { TranslationCache } from "./jit-cache.js";
 
-/** Mirrors code-block.ts (a value import would be circular). */
-const MAX_BLOCK_BYTES = 64;
 
 /**
  * Mirrors of the constants.ts values the memory pipeline's hot paths use: the package build

@@ -87,6 +87,28 @@ describe("JIT defaults", () => {
 describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT block cache (%s)", (engine) => {
   beforeAll(() => setTestEngine(engine));
 
+  it("sees a store into a long block's tail, far past its first bytes", () => {
+    // One block from `again` to HLT, over 120 bytes; the store patches the immediate near its end
+    // on the second turn, and the third turn must run the new code.
+    const cpu = flatProgram(`
+      mov ecx, 3
+      xor ebx, ebx
+    again:
+      times 40 add ebx, 1
+    patch:
+      mov eax, 1
+      add ebx, eax
+      cmp ecx, 2
+      jne skip
+      mov dword [patch + 1], 100
+    skip:
+      dec ecx
+      jnz again
+      hlt`);
+    expect(runToHalt(cpu)).toBe(-1);
+    expect(cpu.regs[3]).toBe(3 * 40 + 1 + 1 + 100);
+  });
+
   it("accounts the instructions run translated and the time spent compiling", () => {
     const cpu = flatProgram(`
       mov ecx, 5000
