@@ -40,8 +40,13 @@ export class CodeBlock {
   fourthSuccessor: CodeBlock | null = null;
   /** cpu.codeLinkEpoch when the links were made; older links are ignored. */
   linkEpoch = -1;
-  /** Runs counted towards JitSettings.hotThreshold since the block was built or its translation dropped. */
+  /** Runs counted towards JitSettings.hotThreshold since the block was built or its translation dropped, each weighing `heat`. */
   executions = 0;
+  /**
+   * What one run adds to `executions`: 1, and 1 more per 8 instructions. A long block interpreted
+   * a few thousand times (unrolled hash rounds) costs as much as a short one run 30,000 times.
+   */
+  heat = 1;
   /** The JavaScript translation for one CPU mode, or null while the block is interpreted (see TranslationCache). */
   translation: BlockTranslation | null = null;
   /**
@@ -194,6 +199,7 @@ export function buildBlock(cpu: Cpu, eip: number): CodeBlock | null {
   cpu.fetchPage = lin >>> 12;
   cpu.fetchPhysBase = phys & ~0xfff;
   block.lastByteEip = eip + bytes - 1;
+  block.heat = 1 + (block.instructions.length >> 3);
   const page = cpu.markCodePage(phys >>> 12);
   const previous = page[phys & 0xfff];
   if (previous !== undefined) cpu.discardBlock(previous);

@@ -78,7 +78,7 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
       entry = block.regionIndex;
       cpu.translations.regionReentries++;
     } else {
-      if (++block.executions <= cpu.jit.hotThreshold) return -1;
+      if ((block.executions += block.heat) <= cpu.jit.hotThreshold) return -1;
       translation = translateBlock(cpu, block, mode);
     }
   }

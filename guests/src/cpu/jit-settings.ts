@@ -6,13 +6,15 @@ export interface JitSettings {
   /** Translate hot blocks; when false every instruction is interpreted. */
   enabled: boolean;
   /**
-   * Executions of a block before it is translated (0 translates on first sight). A translation
+   * Executions of a block before it is translated (0 translates on first sight), a block of 8 or
+   * more instructions counting 1 more per 8 each time (CodeBlock.heat). A translation
    * costs some 2-4 ms all told (generating it, and V8 parsing, compiling and optimising a few KB
    * of JavaScript), the time the interpreter takes for about half a million instructions; Linux's
    * boot runs much of its code only a few thousand times. Booting Debian to its prompt (crypto
    * self-tests on): 26.9 s at 1,000 (3,052 translations), 20.5 s at 30,000 (439, with 96 % of the
    * instructions still translated); without the self-tests 18.0 s, 14.6 s at 10,000, 13.2 s at
-   * 30,000 and 14.0 s at 100,000.
+   * 30,000 and 14.0 s at 100,000. Weighting long blocks: 16.1 s against 16.5 (by then with longer
+   * blocks and PAUSE stalls); 1 more per 4 instructions was slower (17.1 s).
    */
   hotThreshold: number;
   /**

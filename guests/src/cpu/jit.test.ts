@@ -282,6 +282,20 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
     expect(cpu.regs[0]).toBe(4);
   });
 
+  it("weighs a long block's runs by its length: one of 16 instructions counts 3 a run", () => {
+    const cpu = flatProgram(`${"inc eax\n".repeat(15)}hlt`);
+    cpu.jit.hotThreshold = 6;
+    const block = () => cpu.decodedCode[CODE >>> 12]?.[CODE & 0xfff];
+    for (let run = 1; run <= 3; run++) {
+      cpu.eip = CODE;
+      cpu.halted = false;
+      runInstructions(cpu, 100);
+      expect(block()?.heat).toBe(3);
+      expect(block()?.translation != null, `run ${run}`).toBe(engine === "jit" && run === 3);
+    }
+    expect(cpu.regs[0]).toBe(3 * 15);
+  });
+
   it("keeps the translation cache within its bound", () => {
     // Twenty blocks chained by jumps, run ten times around, each on its own page (so each is a
     // translation of its own rather than part of a region with its neighbours).

@@ -557,7 +557,7 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
         interpretedExit.interruptPending = true;
         return executed;
       }
-      if (jit) next.executions++;
+      if (jit) next.executions += next.heat;
       block = next;
     }
   } catch (e) {
