@@ -16,7 +16,6 @@ import { bindHandler } from "./ops-fast.js";
 import { translateLinear } from "./paging.js";
 import { Tlb } from "./cpu.js";
 
-
 export class CodeBlock {
   readonly instructions: DecodedInstruction[] = [];
   startEip = 0;

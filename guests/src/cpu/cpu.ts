@@ -16,7 +16,6 @@ import type { CodeBlock } from "./code-block.js";
 import { DEFAULT_JIT_SETTINGS, type JitSettings } from "./jit-settings.js";
 import { TranslationCache } from "./jit-cache.js";
 
-
 /**
  * Mirrors of the constants.ts values the memory pipeline's hot paths use: the package build
  * transforms each file on its own, so an imported const enum would be a property load at run

@@ -16,8 +16,9 @@ import { interpretBlocks, interpretedExit } from "./ops-fast.js";
 import { runTranslated, translatedExit } from "./jit-dispatch.js";
 
 /**
- * Executes up to `budget` instructions; returns how many ran (fewer when the CPU halts). Hot
- * blocks run as JIT translations when cpu.jit.enabled (the default), cold ones interpreted.
+ * Executes up to `budget` cycles: instructions, and the stalls among them (PAUSE); returns how many
+ * ran (fewer when the CPU halts). Hot blocks run as JIT translations when cpu.jit.enabled (the
+ * default), cold ones interpreted.
  */
 export function runInstructions(cpu: Cpu, budget: number): number {
   let executed = 0;

@@ -119,7 +119,6 @@ on(range(0x119, 0x11f), sys.hintNop);
 on(range(0x120, 0x123), sys.moveControlRegister);
 on(0x130, sys.writeMsr);
 on(0x131, sys.readTimeStamp);
-on(PAUSE_OPCODE, sys.pause);
 on(0x132, sys.readMsr);
 on(0x133, sys.readPerformanceCounter);
 on(0x134, sys.sysenter);
@@ -138,13 +137,15 @@ on([0x1c0, 0x1c1], arith.exchangeAdd);
 on(0x1c7, arith.compareExchange8);
 on(range(0x1c8, 0x1cf), data.byteSwap);
 on(0x1ae, fpu.fxsaveGroup);
+// F3 90, which the decoder tells apart from NOP.
+on(PAUSE_OPCODE, sys.pause);
 
 /**
  * Nonzero for instructions that end a cached block: 1 for near jumps, calls and returns; 2 for
  * anything that may change CS, the code size, the privilege level, paging, EFLAGS.TF/IF, the
- * interrupt shadow, or that talks to devices (so interrupts they raise are seen promptly), and PAUSE (the run loop
- * adds its stall to the clock before the next block). Conditional branches and LOOP do not end blocks:
- * the block is left when EIP does not continue in sequence.
+ * interrupt shadow, or that talks to devices (so interrupts they raise are seen promptly), and for
+ * PAUSE (the run loop adds its stall to the clock before the next block). Conditional branches and
+ * LOOP do not end blocks: the block is left when EIP does not continue in sequence.
  */
 export const TERMINATES = new Uint8Array(OPCODE_SLOTS).fill(2);
 {

@@ -198,7 +198,7 @@ export class PcMachine {
   }
 
   /**
-   * Runs up to `budget` instructions. `guestTimeNs` is the time since power-on the slice starts at:
+   * Runs up to `budget` cycles. `guestTimeNs` is the time since power-on the slice starts at:
    * the time-stamp counter is moved up to it (never back), so RDTSC and the PIT/RTC agree on time.
    * Returns the guest time it ran in processor cycles (nanoseconds): the instructions retired and
    * the cycles of the stalls among them (PAUSE); fewer than `budget` when the processor halted or
