@@ -51,6 +51,11 @@ describe("specialised forms", () => {
     expect(formOf("rep movsd")).toBe(Fast.GENERIC);
     expect(formOf("jnz $")).toBe(Fast.JCC);
     expect(formOf("ret 4")).toBe(Fast.GENERIC);
+    expect(formOf("rol eax, 7")).toBe(Fast.SHIFT_RI);
+    expect(formOf("ror edx, 16")).toBe(Fast.SHIFT_RI);
+    expect(formOf("shr ecx, 2")).toBe(Fast.SHIFT_RI);
+    expect(formOf("rcl eax, 3")).toBe(Fast.GENERIC); // through CF
+    expect(formOf("rol dword [ebx], 7")).toBe(Fast.GENERIC);
   });
 });
 
@@ -118,6 +123,27 @@ describe("interpreting specialised forms", () => {
     expect(cpu.halted).toBe(true);
     expect(cpu.regs[Reg.ECX]).toBe(0x12345678);
     expect(cpu.regs[Reg.EDX]).toBe((0x12345678 * 2) | 0);
+  });
+
+  it("rotates by a constant, setting CF and OF and keeping the other flags", () => {
+    const cpu = program(`
+      mov ebx, 0x80000001
+      mov edx, 0x80000001
+      cmp eax, eax          ; ZF = 1, SF = 0
+      rol ebx, 1            ; 0x00000003: CF = 1 (the new LSB), OF = CF ^ MSB = 1
+      hlt`);
+    for (let n = 0; n < 10 && !cpu.halted; n++) runInstructions(cpu, 1000);
+    expect(cpu.regs[Reg.EBX] >>> 0).toBe(0x00000003);
+    expect(materializeFlags(cpu) & (Flag.CF | Flag.OF | Flag.ZF | Flag.SF)).toBe(Flag.CF | Flag.OF | Flag.ZF);
+    const right = program(`
+      mov edx, 0x00000003
+      or edx, edx           ; ZF = 0
+      ror edx, 4            ; 0x30000000: CF = 0 (the new MSB)
+      ror edx, 29           ; 0x80000001: CF = 1 (OF is undefined for counts above 1)
+      hlt`);
+    for (let n = 0; n < 10 && !right.halted; n++) runInstructions(right, 1000);
+    expect(right.regs[Reg.EDX] >>> 0).toBe(0x80000001);
+    expect(materializeFlags(right) & (Flag.CF | Flag.ZF)).toBe(Flag.CF);
   });
 
   it("keeps CF across INC/DEC after an addition and branches on it", () => {

@@ -99,7 +99,8 @@ export function specialisedForm(insn: DecodedInstruction): number {
   }
   if (op === 0x85) return register ? Fast.TEST_RR : memory32 ? Fast.TEST_RM : Fast.GENERIC;
   if (op === 0xc7 && insn.reg === 0) return register ? Fast.MOV_RI_RM : memory32 ? Fast.MOV_MI : Fast.GENERIC;
-  if (op === 0xc1 && register && (insn.reg === 4 || insn.reg === 5 || insn.reg === 7)) return Fast.SHIFT_RI;
+  // ROL and ROR by a constant: hash and cipher rounds (SHA-256, BLAKE2s, ChaCha) are full of them.
+  if (op === 0xc1 && register && (insn.reg <= 1 || insn.reg === 4 || insn.reg === 5 || insn.reg === 7)) return Fast.SHIFT_RI;
   if (op === 0x68 || op === 0x6a) return Fast.PUSH_I;
   if (op === 0xc9) return Fast.LEAVE;
   if (op === 0xff && (insn.reg === 2 || insn.reg === 4) && (register || memory32)) return insn.reg === 2 ? Fast.CALL_IND : Fast.JMP_IND;
@@ -419,7 +420,7 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
             break;
           }
           case Fast.SHIFT_RI: {
-            // C1 /4 /5 /7 on a register: a masked count of zero changes nothing.
+            // C1 /0 /1 /4 /5 /7 on a register: a masked count of zero changes nothing.
             if ((insn.imm & 0x1f) !== 0) regs[insn.rm] = shiftRotate(cpu, insn.reg, 32, regs[insn.rm] >>> 0, insn.imm);
             break;
           }
