@@ -6,20 +6,9 @@
 ; 0x10 if Linux would accept the calibration and 0x11 if not (the VM reports 33 and 35).
 %include "vm-kernel.inc"
 
-PIT_10MS equ 11932                  ; 1193182 Hz * 10 ms
-
 main:
     PRINT banner
-    in al, 0x61
-    and al, 0xfd                    ; speaker off
-    or al, 0x01                     ; gate channel 2 on
-    out 0x61, al
-    mov al, 0xb0                    ; channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count)
-    out 0x43, al
-    mov al, PIT_10MS & 0xff
-    out 0x42, al
-    mov al, PIT_10MS >> 8
-    out 0x42, al
+    PIT2_START_10MS
     rdtsc
     mov [tsc_start], eax
     mov ebx, eax
