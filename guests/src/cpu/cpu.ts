@@ -620,12 +620,14 @@ export class Cpu {
   }
 
   /**
-   * Drops cached blocks that may include bytes [phys, phys + size). Devices writing guest RAM
+   * Drops cached blocks that include any of bytes [phys, phys + size). Devices writing guest RAM
    * directly (DMA) must call this for the range they wrote.
    */
   invalidateCode(phys: number, size: number): void {
-    let at = Math.max(0, (phys >>> 0) - MAX_BLOCK_BYTES + 1);
-    const end = (phys >>> 0) + size;
+    const start = phys >>> 0;
+    // A block starts at most MAX_BLOCK_BYTES before a byte it holds, and never in an earlier page.
+    let at = Math.max(start & ~0xfff, start - MAX_BLOCK_BYTES + 1);
+    const end = start + size;
     while (at < end) {
       const pageNumber = at >>> 12;
       const pageEnd = Math.min(end, (pageNumber + 1) * 4096);
@@ -633,7 +635,8 @@ export class Cpu {
       if (page !== undefined) {
         for (let i = at; i < pageEnd; i++) {
           const block = page[i & 0xfff];
-          if (block !== undefined) {
+          // Blocks that end before the written bytes stay.
+          if (block !== undefined && i + (block.lastByteEip - block.startEip) >= start) {
             this.discardBlock(block);
             page[i & 0xfff] = undefined;
           }

@@ -109,6 +109,31 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
     expect(cpu.regs[3]).toBe(3 * 40 + 1 + 1 + 100);
   });
 
+  it("drops only the blocks that hold a written byte", () => {
+    // Two blocks: `first` (to its JMP) and `second`; the data right after `first` is in neither.
+    const cpu = flatProgram(`
+    first:
+      mov eax, 1
+      jmp second
+    data:
+      dd 0
+    second:
+      mov ebx, 2
+      hlt`);
+    expect(runToHalt(cpu)).toBe(-1);
+    const page = cpu.decodedCode[CODE >>> 12]!;
+    const first = page[CODE & 0xfff]!;
+    const secondAt = (first.lastByteEip + 1 + 4) & 0xfff;
+    const second = page[secondAt]!;
+    expect(second.startEip).toBe(first.lastByteEip + 1 + 4);
+    cpu.invalidateCode(first.lastByteEip + 1, 4);
+    expect([first.valid, second.valid]).toEqual([true, true]);
+    cpu.invalidateCode(first.lastByteEip, 1);
+    expect([first.valid, second.valid]).toEqual([false, true]);
+    cpu.invalidateCode(second.startEip + 2, 1);
+    expect(second.valid).toBe(false);
+  });
+
   it("accounts the instructions run translated and the time spent compiling", () => {
     const cpu = flatProgram(`
       mov ecx, 5000
