@@ -104,7 +104,7 @@ export class Cpu {
   instructionsRetired = 0;
   /** Cycles of a stall the last block ended in, not yet added to instructionsRetired by the run loop. */
   stallPending = 0;
-  /** Cycles of all stalls so far (instructionsRetired less them counts instructions alone). */
+  /** Cycles of all stalls since the processor was built (a reset keeps the count, as the machine's statistics do). */
   stallCycles = 0;
 
   readonly fpu = new FpuState();

@@ -70,7 +70,6 @@ export class PcMachine {
   onInterruptRequest: (() => void) | undefined;
   private request: MachineRequest | undefined;
   private instructionCount = 0;
-  private stallCycles = 0;
   private readonly serialBackends: Array<[Uart16550, SerialBackend | undefined]>;
   /** The firmware ROM below 4 GiB, while the machine boots from one. */
   private firmwareRegion: IoRegion | undefined;
@@ -138,7 +137,7 @@ export class PcMachine {
 
   /** Guest time (ns, one per cycle) the processor spent in stalls (PAUSE) since the machine was built. */
   get stalledNs(): number {
-    return this.stallCycles;
+    return this.cpu.stallCycles;
   }
 
   /** Halted (HLT) and not woken by an interrupt yet. */
@@ -216,9 +215,7 @@ export class PcMachine {
     } finally {
       this.deviceClock.endSlice();
     }
-    const stalled = cpu.stallCycles - stalledBefore;
-    this.stallCycles += stalled;
-    this.instructionCount += executed - stalled;
+    this.instructionCount += executed - (cpu.stallCycles - stalledBefore);
     if (this.request !== undefined) cpu.interruptSource = this.platform;
     return executed;
   }
