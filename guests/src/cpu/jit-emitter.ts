@@ -682,7 +682,7 @@ export class BlockEmitter {
       this.flagOp = DYNAMIC;
       const known = k === 0 ? undefined : this.entryFlags[k];
       if (known !== undefined) {
-        const [op, bits] = known.split(":").map(Number);
+        const { op, bits } = parseFlagState(known);
         this.flagOp = op;
         this.flagBits = bits;
       }
@@ -755,6 +755,12 @@ export class BlockEmitter {
  * runs as the loop block with the call's block and the callee's body copied in.
  */
 export const MAX_INLINE_DEPTH = 3;
+
+/** The lazy operation and operand size (0: any) of a flag state "op:bits" (see incomingFlags). */
+export function parseFlagState(state: string): { op: number; bits: number } {
+  const [op, bits] = state.split(":").map(Number);
+  return { op, bits };
+}
 
 /** The register and flag locals, in the order JIT_RUNTIME.leave and .fault take them. */
 const LOCALS = "r0, r1, r2, r3, r4, r5, r6, r7, fop, fbits, fa, fb, fr, fc, efl";

@@ -15,7 +15,7 @@
 import { ANY_FLAGS, BlockTranslation, type CodeBlock, type TranslatedBlockRun } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import type { DecodedInstruction } from "./instruction.js";
-import { BlockEmitter, MAX_INLINE_DEPTH } from "./jit-emitter.js";
+import { BlockEmitter, MAX_INLINE_DEPTH, parseFlagState } from "./jit-emitter.js";
 import { translateInstruction, Translated } from "./jit-instructions.js";
 import { JIT_RUNTIME, primeExitFeedback } from "./jit-runtime.js";
 import { TERMINATES } from "./opcode-table.js";
@@ -332,19 +332,17 @@ export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockT
   const entryFlagBits = new Int32Array(blocks.length);
   made.entryFlags.forEach((state, k) => {
     if (k === 0 || state === undefined) return;
-    const [op, bits] = state.split(":").map(Number);
+    const { op, bits } = parseFlagState(state);
     entryFlagOp[k] = op;
     entryFlagBits[k] = bits;
   });
   const translation = new BlockTranslation(block, mode, factory(cpu, blocks, insns, starts, firsts, JIT_RUNTIME),
     blocks.some((b) => b.instructions.some((insn) => LOADS_SEGMENT.has(insn.opcode))), blocks, entryFlagOp, entryFlagBits);
   cpu.translations.add(translation, cpu.jit.maxTranslatedBlocks);
-  if (blocks.length > 1) {
-    for (let k = 1; k < blocks.length; k++) {
-      if (blocks[k] === block) continue; // the head's loop copy (see collectRegion)
-      blocks[k].region = translation;
-      blocks[k].regionIndex = k;
-    }
+  for (let k = 1; k < blocks.length; k++) {
+    if (blocks[k] === block) continue; // the head's loop copy (see collectRegion)
+    blocks[k].region = translation;
+    blocks[k].regionIndex = k;
   }
   cpu.translations.compileSeconds += (performance.now() - started) / 1000;
   return translation;
