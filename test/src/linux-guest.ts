@@ -3,17 +3,16 @@
  * guests on virtual time: several VMs share one clock (and one or more hosts' vSwitches), the test
  * types shell commands on their serial consoles and runs the clock until the answers are in.
  */
-import { appendFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { appendFileSync } from "node:fs";
 import { KernelLog, parseVmConfig, type NetworkStack, type VirtualClock } from "@vmk/kernel";
-import { LINUX_GUEST_CACHE, LINUX_SHELL_PROMPT, linuxGuestAvailability, loadLinuxGuestImages, PcVmRuntime, type SerialConsoleLine } from "@vmk/guests";
+import { LINUX_GUEST_CACHE, LINUX_SHELL_PROMPT, linuxGuestAvailability, loadLinuxGuestImages, missingLinuxGuestImages, PcVmRuntime, type SerialConsoleLine } from "@vmk/guests";
 
 /** VMK_LINUX_PROGRESS=path: a line per second of guest time while the runner waits, and each guest's console in path.<name>. */
 const PROGRESS_FILE = process.env.VMK_LINUX_PROGRESS;
 
 /** Whether the images are cached (the bench's check; the tests also honour VMK_LINUX=0, below). */
 export function linuxGuestImagesPresent(cache = LINUX_GUEST_CACHE): boolean {
-  return existsSync(join(cache, "vmlinuz")) && existsSync(join(cache, "initramfs.cpio.gz"));
+  return missingLinuxGuestImages(cache).length === 0;
 }
 /** The same rule as linux-boot.test.ts (the images are cached, and VMK_LINUX=0 turns them off). */
 export const linuxGuestsEnabled = linuxGuestAvailability().enabled;

@@ -32,6 +32,11 @@ export interface LinuxGuestManifest {
   [key: string]: unknown;
 }
 
+/** The files of the Linux guest images (loadLinuxGuestImages reads them all) not in `cache`. */
+export function missingLinuxGuestImages(cache = LINUX_GUEST_CACHE): string[] {
+  return ["vmlinuz", "initramfs.cpio.gz", "manifest.json"].filter((file) => !existsSync(join(cache, file)));
+}
+
 /**
  * Whether the Linux guest tests run, and if not why: they run when the images are in the cache (CI
  * fetches them first) unless VMK_LINUX=0; .ci/run writes the reason a fetch failed to
@@ -39,7 +44,7 @@ export interface LinuxGuestManifest {
  */
 export function linuxGuestAvailability(cache = LINUX_GUEST_CACHE): { enabled: true } | { enabled: false; reason: string } {
   if (process.env.VMK_LINUX === "0") return { enabled: false, reason: "VMK_LINUX=0" };
-  const missing = ["vmlinuz", "initramfs.cpio.gz", "manifest.json"].filter((file) => !existsSync(join(cache, file)));
+  const missing = missingLinuxGuestImages(cache);
   if (missing.length === 0) return { enabled: true };
   const recorded = join(cache, "unavailable.txt");
   const why = existsSync(recorded) ? readFileSync(recorded, "utf8").trim() : "";
