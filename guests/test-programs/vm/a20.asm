@@ -39,11 +39,4 @@ wait_input_empty:
 
 at_200000: db "0x200000=", 0
 at_300000: db " 0x300000=", 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

@@ -76,11 +76,4 @@ bad_tables: db "bad tables", 10, 0
 pm1a_cnt: db "PM1a_CNT=", 0
 sci: db " SCI=", 0
 still_on: db "still on", 10, 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

@@ -17,11 +17,4 @@ main:
 
 banner: db "vmk debugcon test", 10, 0
 debug_message: db "hello from port 0xe9", 10, 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

@@ -14,11 +14,4 @@ main:
 boot_message: db "decompressing...", 10, 0
 banner: db "[    0.000000] Linux version 6.1.0-vmk-test (fake)", 10, 0
 prompt: db 10, "vmk-guest:/# ", 27, "[6n", 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

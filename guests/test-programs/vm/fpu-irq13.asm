@@ -84,11 +84,4 @@ no_mf_message: db "no #MF", 10, 0
 control: dw 0x037b
 status: dw 0
 taken: dd 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

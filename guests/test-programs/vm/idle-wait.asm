@@ -35,11 +35,4 @@ timer_interrupt:
     iret
 
 ticks: dd 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

@@ -29,11 +29,4 @@ main:
 banner: db "vmk pause wait", 10, 0
 delta_message: db "tsc/10ms ", 0
 turns_message: db " turns ", 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

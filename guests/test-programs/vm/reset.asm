@@ -37,11 +37,4 @@ boot_message: db "boot", 10, 0
 empty_idt:
     dw 0
     dd 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

@@ -58,11 +58,4 @@ tsc_message: db 10, "tsc ", 0
 ticks: dd 0
 tsc_first: dd 0
 tsc_last: dd 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

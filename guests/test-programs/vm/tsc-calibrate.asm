@@ -68,11 +68,4 @@ loops_message: db " loops ", 0
 tsc_start: dd 0
 step_min: dd 0
 step_max: dd 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END

@@ -221,11 +221,4 @@ nic_base: dd 0
 nic_irq: dd 0
 icr_seen: dd 0
 ticks: dd 0
-image_end:
-
-section .bss
-alignb 16
-idt: resb 256 * 8
-stack: resb 4096
-stack_top:
-bss_end:
+KERNEL_END
