@@ -1,3 +1,5 @@
+import { GuestMemory } from "./guest-memory.js";
+
 /**
  * The CPU's view of the machine around it. The PC platform implements these interfaces;
  * the CPU never knows which device sits behind an address or port.
@@ -23,18 +25,21 @@ export interface InterruptSource {
 }
 
 /**
- * Everything the CPU needs from the platform. RAM is one ArrayBuffer mapped at guest-physical 0;
+ * Everything the CPU needs from the platform. RAM (memory.ram) is mapped at guest-physical 0;
  * physical addresses beyond it, and holes registered with PhysicalMemory.addMmioRange, go to `mmio`.
  */
 export interface CpuBus extends MmioHandler, PortHandler {
-  readonly ram: ArrayBuffer;
+  readonly memory: GuestMemory;
 }
 
 /** A bus with RAM only: unmapped reads float high, writes vanish, ports read all-ones. */
 export class RamOnlyBus implements CpuBus {
-  readonly ram: ArrayBuffer;
+  readonly memory: GuestMemory;
   constructor(ramBytes: number) {
-    this.ram = new ArrayBuffer(ramBytes);
+    this.memory = new GuestMemory(ramBytes);
+  }
+  get ram(): Uint8Array {
+    return this.memory.ram;
   }
   mmioRead(_address: number, size: 1 | 2 | 4): number {
     return size === 4 ? -1 : (1 << (size * 8)) - 1;

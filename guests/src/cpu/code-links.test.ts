@@ -32,7 +32,7 @@ function pagedCpu(jit: boolean): Cpu {
   for (let s = 0; s < 6; s++) cpu.setSegmentCache(s, s === Seg.CS ? 8 : 16, 0, -1, s === Seg.CS ? 0xc09b : 0xc093);
   cpu.eflags = 0x2;
   cpu.regs[4] = STACK_TOP;
-  const view = new DataView(bus.ram);
+  const view = new DataView(bus.memory.ram.buffer);
   for (let i = 0; i < 1024; i++) view.setUint32(PAGE_TABLE + 4 * i, (i << 12) | 7, true);
   view.setUint32(PAGE_TABLE + 4 * (FUNCTION >>> 12), FIRST_FUNCTION | 7, true);
   view.setUint32(PAGE_DIRECTORY, PAGE_TABLE | 7, true);

@@ -15,6 +15,7 @@ import { MAX_BLOCK_BYTES } from "./block-limits.js";
 import type { CodeBlock } from "./code-block.js";
 import { DEFAULT_JIT_SETTINGS, type JitSettings } from "./jit-settings.js";
 import { TranslationCache } from "./jit-cache.js";
+import { CpuArea, TLB_ENTRIES } from "./guest-memory.js";
 
 /**
  * Mirrors of the constants.ts values the memory pipeline's hot paths use: the package build
@@ -33,13 +34,13 @@ export const enum Tlb {
 /** Derived per-segment access rights (segAccessOk). */
 export const enum SegOk { READ = 1, WRITE = 2, EXPAND_DOWN = 4 }
 
-const TLB_PAGES = 1 << 20;
+const TLB_PAGES = TLB_ENTRIES;
 const TLB_TRACKED = 1 << 14;
 
 export type TripleFaultHandler = () => void;
 
 export class Cpu {
-  readonly regs = new Int32Array(8);
+  readonly regs: Int32Array;
   eip = 0;
   /** Non-arithmetic flags always; arithmetic flags only while lazyOp is NONE. */
   eflags = EFLAGS_FIXED_ONE;
@@ -132,7 +133,7 @@ export class Cpu {
   readonly ramBytes: number;
   /** One byte per 4 KiB physical page: 1 when the page is device memory. */
   readonly mmioPages = new Uint8Array(TLB_PAGES);
-  readonly tlb = new Int32Array(TLB_PAGES);
+  readonly tlb: Int32Array;
   private readonly tlbFilled = new Int32Array(TLB_TRACKED);
   private tlbFilledCount = 0;
   /** Physical address mask: bit 20 is forced low while the A20 gate is closed. */
@@ -162,10 +163,13 @@ export class Cpu {
 
   constructor(bus: CpuBus) {
     this.bus = bus;
-    this.ramBytes = bus.ram.byteLength;
-    this.ram8 = new Uint8Array(bus.ram);
-    this.ram16 = new Uint16Array(bus.ram, 0, this.ramBytes >>> 1);
-    this.ram32 = new Int32Array(bus.ram, 0, this.ramBytes >>> 2);
+    const memory = bus.memory;
+    this.ramBytes = memory.ram.byteLength;
+    this.ram8 = memory.ram;
+    this.ram16 = new Uint16Array(memory.memory.buffer, 0, this.ramBytes >>> 1);
+    this.ram32 = new Int32Array(memory.memory.buffer, 0, this.ramBytes >>> 2);
+    this.regs = memory.cpuWords(CpuArea.REGS, 8);
+    this.tlb = memory.cpuWords(CpuArea.TLB, TLB_PAGES);
     this.mmioPages.fill(1, Math.ceil(this.ramBytes / 4096));
     // Fields that come to hold numbers beyond the small-integer range (unsigned flag operands, the
     // counters) get their general representation before any code is optimised against the narrow

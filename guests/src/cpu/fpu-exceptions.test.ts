@@ -24,7 +24,7 @@ function run(body: string, setup?: (cpu: Cpu) => void) {
   loadBytes(cpu, CODE, code);
   cpu.eip = CODE;
   const vector = runToHalt(cpu, 10000);
-  const view = new DataView(cpu.bus.ram);
+  const view = new DataView(cpu.bus.memory.ram.buffer);
   return {
     cpu,
     faults: vector >= 0 ? [vector] : [],
@@ -35,8 +35,8 @@ function run(body: string, setup?: (cpu: Cpu) => void) {
 }
 
 const native = (cpu: Cpu) => { cpu.cr0 |= Cr0.NE; };
-const setF64 = (cpu: Cpu, offset: number, value: number) => new DataView(cpu.bus.ram).setFloat64(DATA + offset, value, true);
-const setI32 = (cpu: Cpu, offset: number, value: number) => new DataView(cpu.bus.ram).setInt32(DATA + offset, value, true);
+const setF64 = (cpu: Cpu, offset: number, value: number) => new DataView(cpu.bus.memory.ram.buffer).setFloat64(DATA + offset, value, true);
+const setI32 = (cpu: Cpu, offset: number, value: number) => new DataView(cpu.bus.memory.ram.buffer).setInt32(DATA + offset, value, true);
 const loadCw = (cw: number) => `mov word [${DATA + 100}], ${cw}\nfldcw [${DATA + 100}]`;
 
 describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("x87 exceptions (%s)", (engine) => {

@@ -16,7 +16,7 @@ function run(body: string, setup?: (cpu: ReturnType<typeof createFlatCpu>) => vo
   const faults: number[] = [];
   const vector = runToHalt(cpu, 10000);
   if (vector >= 0) faults.push(vector);
-  const view = new DataView(cpu.bus.ram);
+  const view = new DataView(cpu.bus.memory.ram.buffer);
   return { cpu, faults, f64: (o: number) => view.getFloat64(DATA + o, true), i32: (o: number) => view.getInt32(DATA + o, true), u16: (o: number) => view.getUint16(DATA + o, true), view };
 }
 
@@ -52,7 +52,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("x87 (%s
       fsubr st0, st1            ; sqrt(2) - 1
       fstp qword [${DATA + 40}]
     `, (cpu) => {
-      const v = new DataView(cpu.bus.ram);
+      const v = new DataView(cpu.bus.memory.ram.buffer);
       v.setInt32(DATA + 64, -7, true);
       v.setInt16(DATA + 68, 6, true);
       v.setFloat64(DATA + 72, 2, true);
@@ -74,7 +74,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("x87 (%s
       fld qword [${DATA + 72}]
       fistp dword [${DATA + rc * 8 + 4}]`).join("\n");
     const r = run(body, (cpu) => {
-      const v = new DataView(cpu.bus.ram);
+      const v = new DataView(cpu.bus.memory.ram.buffer);
       v.setFloat64(DATA + 64, 2.5, true);
       v.setFloat64(DATA + 72, -1.5, true);
     });
@@ -95,7 +95,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("x87 (%s
       fstp qword [${DATA + 40}]`, (cpu) => {
       // pi as 80-bit: 4000 C90FDAA2 2168C235
       cpu.ram8.set([0x35, 0xc2, 0x68, 0x21, 0xa2, 0xda, 0x0f, 0xc9, 0x00, 0x40], DATA + 64);
-      const v = new DataView(cpu.bus.ram);
+      const v = new DataView(cpu.bus.memory.ram.buffer);
       v.setInt32(DATA + 80, 3, true); v.setInt32(DATA + 84, 0x100, true); // 2^40 + 3
       v.setInt32(DATA + 88, -5, true); v.setInt32(DATA + 92, -1, true); // -5
     });
@@ -182,7 +182,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("x87 (%s
       fld qword [${DATA + 64}]
       fld1
       fscale
-      fstp qword [${DATA + 16}]`, (cpu) => new DataView(cpu.bus.ram).setFloat64(DATA + 64, 3, true));
+      fstp qword [${DATA + 16}]`, (cpu) => new DataView(cpu.bus.memory.ram.buffer).setFloat64(DATA + 64, 3, true));
     expect(r.f64(0)).toBeCloseTo(Math.sin(3), 15);
     expect(r.f64(8)).toBeCloseTo(Math.PI / 4, 15);
     expect(r.f64(16)).toBe(8);
@@ -200,7 +200,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("x87 (%s
       fbstp [${DATA + 16}]
       fbld [${DATA + 16}]
       fistp dword [${DATA + 32}]`, (cpu) => {
-      const v = new DataView(cpu.bus.ram);
+      const v = new DataView(cpu.bus.memory.ram.buffer);
       v.setFloat64(DATA + 64, 17, true);
       v.setFloat64(DATA + 72, 3, true);
       v.setInt32(DATA + 80, -1234567, true);

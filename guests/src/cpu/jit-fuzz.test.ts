@@ -123,7 +123,7 @@ function load(cpu: Cpu, p: Program): void {
   }
   if (p.mode === "paged") {
     // Identity map with one 4 MiB page: every access goes through page-walk-filled TLB entries.
-    new DataView(cpu.bus.ram).setUint32(PAGE_DIRECTORY, 0x87, true);
+    new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_DIRECTORY, 0x87, true);
     cpu.cr4 |= Cr4.PSE;
     cpu.cr3 = PAGE_DIRECTORY;
     cpu.cr0 |= Cr0.PG;

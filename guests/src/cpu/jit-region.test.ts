@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type CpuBus, RamOnlyBus } from "./bus.js";
+import { GuestMemory } from "./guest-memory.js";
 import { Cr0, Seg } from "./constants.js";
 import { Cpu } from "./cpu.js";
 import { Vector } from "./fault.js";
@@ -30,9 +31,9 @@ const COMPARED: Array<[number, number]> = [[CODE, CODE + 0x3000], [STACK_TOP - 0
 
 /** A bus whose device window stores what is written, and logs every access (the order must match too). */
 class RecordingBus implements CpuBus {
-  readonly ram: ArrayBuffer;
+  readonly memory: GuestMemory;
   constructor(ramBytes: number) {
-    this.ram = new RamOnlyBus(ramBytes).ram;
+    this.memory = new GuestMemory(ramBytes);
   }
   portIn(_port: number, size: 1 | 2 | 4): number {
     return size === 4 ? -1 : (1 << (size * 8)) - 1;
@@ -72,7 +73,7 @@ function flatCpu(scenario: Scenario, threshold: number | null): Cpu {
   const code = assemble(`bits 32\norg ${CODE}\n${scenario.source}\n`);
   cpu.ram8.set(code, CODE);
   if (scenario.unmapped !== undefined) {
-    const view = new DataView(bus.ram);
+    const view = new DataView(bus.memory.ram.buffer);
     for (let i = 0; i < 1024; i++) view.setUint32(PAGE_TABLE + 4 * i, scenario.unmapped.includes(i << 12) ? 0 : (i << 12) | 7, true);
     view.setUint32(PAGE_DIRECTORY, PAGE_TABLE | 7, true);
     cpu.cr3 = PAGE_DIRECTORY;
@@ -241,7 +242,7 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
       expect(cpu.cr2).toBe(MISSING + 4);
       expect(cpu.regs[4]).toBe(MISSING + 8);
       // Map the page: the PUSH restarts.
-      new DataView(cpu.bus.ram).setUint32(PAGE_TABLE + 4 * (MISSING >>> 12), MISSING | 7, true);
+      new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_TABLE + 4 * (MISSING >>> 12), MISSING | 7, true);
       return true;
     });
     expect(reference.halted).toBe(true);
@@ -268,7 +269,7 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
       expect(cpu.cr2).toBe(MISSING + 0xffc);
       expect(cpu.regs[4]).toBe(MISSING + 0x1000);
       expect(cpu.ram8[cpu.eip]).toBe(0xe8);
-      new DataView(cpu.bus.ram).setUint32(PAGE_TABLE + 4 * (MISSING >>> 12), MISSING | 7, true);
+      new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_TABLE + 4 * (MISSING >>> 12), MISSING | 7, true);
       return true;
     });
     expect(reference.regs[0]).toBe(51);
@@ -407,7 +408,7 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
     }, 10, (cpu, vector) => {
       expect(vector).toBe(Vector.PF);
       expect([cpu.cr2, cpu.regs[1]]).toEqual([MISSING, 100]);
-      new DataView(cpu.bus.ram).setUint32(PAGE_TABLE + 4 * (MISSING >>> 12), MISSING | 7, true);
+      new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_TABLE + 4 * (MISSING >>> 12), MISSING | 7, true);
       return true;
     }, (rng) => 20 + rng.below(40));
     expect(reference.halted).toBe(true);

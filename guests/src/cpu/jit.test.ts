@@ -35,7 +35,7 @@ function flatProgram(source: string): Cpu {
 }
 
 function write32(cpu: Cpu, address: number, value: number): void {
-  new DataView(cpu.bus.ram).setUint32(address, value >>> 0, true);
+  new DataView(cpu.bus.memory.ram.buffer).setUint32(address, value >>> 0, true);
 }
 
 /**

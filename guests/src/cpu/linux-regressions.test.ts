@@ -7,7 +7,7 @@ import { runInstructions } from "./interpreter.js";
 describe("regressions found booting Linux", () => {
   it("counts the instructions a batch ran before a fault: they are guest time, as they are TSC ticks", () => {
     const bus = new RamOnlyBus(1 << 20);
-    const ram = new Uint8Array(bus.ram);
+    const ram = bus.ram;
     // Real mode at 0:7C00: 100 × (nop; loop), then DIV by zero. #DE goes through IVT[0] to a HLT at 0:7E00.
     ram.set([0xb9, 100, 0, 0x90, 0xe2, 0xfd, 0x31, 0xdb, 0xf7, 0xf3], 0x7c00);
     ram.set([0xf4], 0x7e00);

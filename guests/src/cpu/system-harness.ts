@@ -4,6 +4,7 @@
  */
 import type { CpuBus, InterruptSource } from "./bus.js";
 import { Cpu } from "./cpu.js";
+import { GuestMemory } from "./guest-memory.js";
 import { Seg } from "./constants.js";
 import { runInstructions } from "./interpreter.js";
 import { applyTestEngine, assembleProgram } from "./test-support.js";
@@ -14,10 +15,13 @@ export interface ProgramEvent {
 }
 
 export class RecordingBus implements CpuBus {
-  readonly ram: ArrayBuffer;
+  readonly memory: GuestMemory;
   readonly events: ProgramEvent[] = [];
   constructor(ramBytes: number) {
-    this.ram = new ArrayBuffer(ramBytes);
+    this.memory = new GuestMemory(ramBytes);
+  }
+  get ram(): Uint8Array {
+    return this.memory.ram;
   }
   mmioRead(_address: number, size: 1 | 2 | 4): number {
     return size === 4 ? -1 : (1 << (size * 8)) - 1;

@@ -47,7 +47,7 @@ export const FLAT_GDT = 0x600;
 /** A CPU in 32-bit flat protected mode at CPL 0 with a three-entry GDT at FLAT_GDT. */
 export function createFlatCpu(ramBytes = 4 << 20): Cpu {
   const cpu = applyTestEngine(new Cpu(new RamOnlyBus(ramBytes)));
-  const gdt = new DataView(cpu.bus.ram, FLAT_GDT, 24);
+  const gdt = new DataView(cpu.bus.memory.ram.buffer, FLAT_GDT, 24);
   gdt.setUint32(8, 0x0000ffff, true);
   gdt.setUint32(12, 0x00cf9b00, true);
   gdt.setUint32(16, 0x0000ffff, true);

@@ -4,7 +4,7 @@ export interface GuestDmaPortOptions {
   /** Name of the requester in fault records ("0000:00:03.0"). */
   requester: string;
   /** Guest RAM, mapped at guest-physical 0. */
-  ram: ArrayBuffer;
+  ram: Uint8Array;
   faults: FaultRecord;
   /** The function's bus master enable bit. */
   busMasterEnabled: () => boolean;
@@ -23,8 +23,8 @@ export class GuestDmaPort implements DmaPort {
   private readonly view: DataView;
 
   constructor(private readonly options: GuestDmaPortOptions) {
-    this.bytes = new Uint8Array(options.ram);
-    this.view = new DataView(options.ram);
+    this.bytes = options.ram;
+    this.view = new DataView(options.ram.buffer, options.ram.byteOffset, options.ram.byteLength);
   }
 
   read(busAddress: number, into: Uint8Array): boolean {

@@ -73,7 +73,7 @@ describe("GuestPciBus", () => {
     expect(machine.platform.faults.count("dma-bus-master-disabled")).toBe(1);
     card.config.write(0x04, 2, 0x0004);
     expect(dma.writeU32(0x1000, 0xdeadbeef)).toBe(true);
-    expect(new DataView(machine.ram).getUint32(0x1000, true)).toBe(0xdeadbeef);
+    expect(new DataView(machine.ram.buffer).getUint32(0x1000, true)).toBe(0xdeadbeef);
     const into = new Uint8Array(4);
     expect(dma.read(0x1000, into)).toBe(true);
     expect([...into]).toEqual([0xef, 0xbe, 0xad, 0xde]);

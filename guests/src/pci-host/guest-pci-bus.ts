@@ -24,7 +24,7 @@ export interface GuestPciBusOptions {
   /** The guest's memory-mapped I/O space (32-bit physical): memory BARs decode here. */
   mmio: AddressSpace;
   /** Guest RAM at guest-physical 0, for bus-master DMA. */
-  ram: ArrayBuffer;
+  ram: Uint8Array;
   clock: Clock;
   faults: FaultRecord;
   /** Where INTx pins go (the PIIX3's PIRQ router on an i440FX board). */

@@ -16,7 +16,7 @@ describe("a guest kernel on the i440FX board", () => {
     machine.host.bus.attach({ device: 3 }, card);
     setupPciLikeFirmware(machine.platform.ports, { ramBytes: 8 << 20 });
     const bus: CpuBus = {
-      ram: machine.ram,
+      memory: machine.memory,
       mmioRead: (address, size) => machine.mmio.read(address >>> 0, size),
       mmioWrite: (address, size, value) => machine.mmio.write(address >>> 0, size, value),
       portIn: (port, size) => machine.platform.portIn(port, size),

@@ -13,7 +13,7 @@ export interface I440fxPciHostOptions {
   /** The guest's MMIO space: memory BARs are mapped here. */
   mmio: AddressSpace;
   /** Guest RAM at guest-physical 0 (DMA target; memory BARs below its end are shadowed by RAM). */
-  ram: ArrayBuffer;
+  ram: Uint8Array;
   clock: Clock;
   faults: FaultRecord;
   /** ISA IRQ wires (the 8259 pair's `line`). */

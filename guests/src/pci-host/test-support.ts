@@ -1,4 +1,5 @@
 import { AddressSpace, PciConfigSpace, VirtualClock, type AccessWidth, type PciDeviceModel, type PciDevicePort } from "@vmk/kernel";
+import { GuestMemory } from "../cpu/guest-memory.js";
 import { PcPlatform } from "../platform/pc-platform.js";
 import { I440fxPciHost } from "./i440fx-pci-host.js";
 
@@ -41,7 +42,8 @@ export function pciMachine(ramBytes = 16 << 20) {
   const clock = new VirtualClock();
   const platform = new PcPlatform({ clock, ramBytes });
   const mmio = new AddressSpace("guest mmio", 2 ** 32, platform.faults, "mmio-unclaimed");
-  const ram = new ArrayBuffer(ramBytes);
+  const memory = new GuestMemory(ramBytes);
+  const ram = memory.ram;
   const resets: boolean[] = [];
   const host = new I440fxPciHost({
     ports: platform.ports,
@@ -54,5 +56,5 @@ export function pciMachine(ramBytes = 16 << 20) {
   });
   const outl = (port: number, value: number) => platform.portOut(port, 4, value);
   const inl = (port: number) => platform.portIn(port, 4) >>> 0;
-  return { clock, platform, mmio, ram, host, resets, outl, inl };
+  return { clock, platform, mmio, memory, ram, host, resets, outl, inl };
 }

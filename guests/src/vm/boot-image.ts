@@ -31,7 +31,7 @@ export function isLinuxBzImage(kernel: Uint8Array): boolean {
  * Loads the images into guest RAM as the boot loader the protocol expects would (the Linux 32-bit
  * boot protocol for a bzImage, GRUB-style multiboot otherwise, the initrd as its first module).
  */
-export function loadBootImage(ram: ArrayBuffer, images: BootImages): LoadedBootImage {
+export function loadBootImage(ram: Uint8Array, images: BootImages): LoadedBootImage {
   const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
   if (isLinuxBzImage(images.kernel)) {
     const boot = loadLinuxKernel({ ram, kernel: images.kernel, initrd: images.initrd, commandLine: images.commandLine });

@@ -1,5 +1,6 @@
 import type { AccessWidth, AddressSpace } from "@vmk/kernel";
 import type { CpuBus, PortHandler } from "../cpu/bus.js";
+import type { GuestMemory } from "../cpu/guest-memory.js";
 
 /**
  * What the vCPU sees of the PC: RAM at guest-physical 0, every other physical address decoded by the
@@ -8,7 +9,7 @@ import type { CpuBus, PortHandler } from "../cpu/bus.js";
  */
 export class PcCpuBus implements CpuBus {
   constructor(
-    readonly ram: ArrayBuffer,
+    readonly memory: GuestMemory,
     private readonly mmio: AddressSpace,
     private readonly ports: PortHandler,
   ) {}

@@ -13,6 +13,7 @@ import { LegacyPort, PcPlatform } from "../platform/pc-platform.js";
 import type { SerialBackend } from "../platform/uart/serial-backend.js";
 import type { Uart16550, UartTransmitPacing } from "../platform/uart/uart-16550.js";
 import { loadBootImage, type BootImages, type LoadedBootImage } from "./boot-image.js";
+import { GuestMemory } from "../cpu/guest-memory.js";
 import { PcCpuBus } from "./pc-cpu-bus.js";
 import { SliceClock } from "./slice-clock.js";
 import { VIRTUAL_NS_PER_INSTRUCTION } from "./virtual-time-vcpu-loop.js";
@@ -58,7 +59,8 @@ export class PcMachine {
   readonly clock: Clock;
   /** What the devices read time from: the clock, moved on by the instructions of the running slice. */
   readonly deviceClock: SliceClock;
-  readonly ram: ArrayBuffer;
+  /** Guest RAM and the processor's area beside it (see GuestMemory). */
+  readonly memory: GuestMemory;
   readonly ramBytes: Uint8Array;
   readonly ramView: DataView;
   readonly faults: FaultRecord;
@@ -78,9 +80,9 @@ export class PcMachine {
     const movedDebugConsole = options.debugConsole !== undefined && options.debugConsolePort !== undefined && options.debugConsolePort !== DEBUG_CONSOLE_PORT;
     this.clock = options.clock;
     this.deviceClock = new SliceClock(options.clock, () => this.cpu.instructionsRetired, VIRTUAL_NS_PER_INSTRUCTION);
-    this.ram = new ArrayBuffer(options.memoryBytes);
-    this.ramBytes = new Uint8Array(this.ram);
-    this.ramView = new DataView(this.ram);
+    this.memory = new GuestMemory(options.memoryBytes);
+    this.ramBytes = this.memory.ram;
+    this.ramView = new DataView(this.ramBytes.buffer, 0, this.ramBytes.byteLength);
     this.platform = new PcPlatform({
       clock: this.deviceClock,
       ramBytes: options.memoryBytes,
@@ -98,7 +100,7 @@ export class PcMachine {
     if (movedDebugConsole) this.platform.ports.map("debug console", options.debugConsolePort!, 1, new DebugConsole(options.debugConsole!).ports);
     this.serialBackends = [[this.platform.com1, options.com1], [this.platform.com2, options.com2]];
     this.mmio = new AddressSpace("guest mmio", 2 ** 32, this.faults, "mmio-unclaimed");
-    this.cpu = new Cpu(new PcCpuBus(this.ram, this.mmio, this.platform));
+    this.cpu = new Cpu(new PcCpuBus(this.memory, this.mmio, this.platform));
     this.cpu.interruptSource = this.platform;
     this.cpu.onTripleFault = () => this.requestStop({ kind: "reset", cause: "triple-fault" });
     this.platform.a20.onChange((enabled) => this.cpu.setA20(enabled));
@@ -117,7 +119,7 @@ export class PcMachine {
     this.pciHost = new I440fxPciHost({
       ports: this.platform.ports,
       mmio: this.mmio,
-      ram: this.ram,
+      ram: this.ramBytes,
       clock: this.deviceClock,
       faults: this.faults,
       isaIrq: (irq) => this.platform.pic.line(irq),
@@ -127,7 +129,7 @@ export class PcMachine {
   }
 
   get memoryBytes(): number {
-    return this.ram.byteLength;
+    return this.ramBytes.byteLength;
   }
 
   /** Instructions retired since the machine was built. */
@@ -161,7 +163,7 @@ export class PcMachine {
     setupPciLikeFirmware(this.platform.ports, { ramBytes: this.memoryBytes, pirqIrqs: SEABIOS_PIRQ_IRQS, mmioBase: DEFAULT_PCI_MMIO_BASE, mmioLimit: DEFAULT_PCI_MMIO_LIMIT });
     this.platform.writeAcpiTables(this.ramBytes, { pirqIrqs: SEABIOS_PIRQ_IRQS, pciMemoryBase: DEFAULT_PCI_MMIO_BASE, pciMemoryLimit: DEFAULT_PCI_MMIO_LIMIT });
     this.platform.portOut(LegacyPort.SystemControlA, 1, FAST_A20);
-    const loaded = loadBootImage(this.ram, images);
+    const loaded = loadBootImage(this.ramBytes, images);
     this.cpu.invalidateAllCode();
     applyInitialCpuState(this.cpu, loaded.cpu);
     return loaded;

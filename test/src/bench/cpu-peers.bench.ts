@@ -177,7 +177,7 @@ interface GuestEngine {
 /** vmk's CPU on a bus of RAM and the exit port, booted by vmk's multiboot loader. */
 class ExitPortBus implements CpuBus {
   private readonly ramOnly = new RamOnlyBus(GUEST_RAM_BYTES);
-  readonly ram = this.ramOnly.ram;
+  readonly memory = this.ramOnly.memory;
   exitValue: number | undefined;
   mmioRead(address: number, size: 1 | 2 | 4): number {
     return this.ramOnly.mmioRead(address, size);
@@ -201,7 +201,7 @@ function vmkEngine(jit: boolean): GuestEngine {
       const bus = new ExitPortBus();
       const cpu = new Cpu(bus);
       cpu.jit.enabled = jit;
-      const boot = loadMultibootKernel({ ram: bus.ram, image });
+      const boot = loadMultibootKernel({ ram: bus.memory.ram, image });
       applyInitialCpuState(cpu, boot.cpu);
       let instructions = 0;
       const start = performance.now();

@@ -125,7 +125,7 @@ describe("multiboot header", () => {
 describe("multiboot loader", () => {
   it("loads an ELF kernel at its physical addresses, zeroes bss and enters it with EAX/EBX set", () => {
     const bus = new RecordingBus(32 * MiB);
-    new Uint8Array(bus.ram).fill(0xcc, 0x101000, 0x103000);
+    bus.ram.fill(0xcc, 0x101000, 0x103000);
     const boot = loadMultibootKernel({ ram: bus.ram, image: reportingElf(), commandLine: "kernel quiet", modules: [{ data: new Uint8Array([1, 2, 3, 4, 5]), commandLine: "initrd" }] });
     expect(boot.format).toBe("elf");
     expect(boot.entry).toBe(0x10000c);
@@ -180,11 +180,11 @@ describe("multiboot loader", () => {
       bss_end equ load_end + 0x1000
     `);
     const bus = new RecordingBus(16 * MiB);
-    new Uint8Array(bus.ram).fill(0xcc, 0x200000, 0x202000);
+    bus.ram.fill(0xcc, 0x200000, 0x202000);
     const boot = loadMultibootKernel({ ram: bus.ram, image });
     expect(boot.format).toBe("a.out kludge");
     expect(boot.kernel).toEqual({ start: 0x200000, end: 0x200000 + image.length - 64 + 0x1000 });
-    expect(new Uint8Array(bus.ram, 0x200000, 25)).toEqual(image.subarray(0, 25));
+    expect(bus.ram.subarray(0x200000, 0x200000 + 25)).toEqual(image.subarray(0, 25));
     expect(run(bus, boot)).toEqual([0x2badb002, 0, 0xa0a0a0a0]);
   });
 
