@@ -1,9 +1,9 @@
 /**
- * A guest's RAM and the processor state that compiled code reads, in one WebAssembly memory, so a
- * WebAssembly translation reaches RAM, the TLB and the registers with plain loads and stores. RAM
- * is at offset 0 (guest-physical address = memory offset); the processor's area follows it. Only
- * `ram`, a view of exactly the RAM, is handed to loaders, DMA and devices: nothing outside the
- * processor can reach its area.
+ * A guest's RAM and the processor state that compiled code reads, in one WebAssembly memory, so
+ * that code compiled to WebAssembly (the next JIT tier) reaches RAM, the TLB and the registers
+ * with plain loads and stores. RAM is at offset 0 (guest-physical address = memory offset); the
+ * processor's area follows it. Only `ram`, a view of exactly the RAM, is handed to loaders, DMA
+ * and devices: nothing outside the processor can reach its area.
  */
 
 /** One entry per 4 KiB linear page (see Cpu.tlb). */
@@ -15,13 +15,7 @@ export const enum CpuArea {
   TLB = 0,
   /** EAX..EDI, as Int32. */
   REGS = TLB_ENTRIES * 4,
-  /** Lazy flag record and EFLAGS handed between the JS and WebAssembly tiers (see wasm-tier.ts). */
-  FLAGS = REGS + 32,
-  /** EIP and the exit record of a WebAssembly translation. */
-  EXIT = FLAGS + 32,
-  /** Segment bases, as Int32 (ES..GS, LDTR, TR). */
-  SEG_BASE = EXIT + 32,
-  BYTES = SEG_BASE + 32,
+  BYTES = REGS + 32,
 }
 
 export class GuestMemory {
