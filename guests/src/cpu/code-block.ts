@@ -55,6 +55,11 @@ export class CodeBlock {
    */
   region: BlockTranslation | null = null;
   regionIndex = 0;
+  /**
+   * Translations that run this block's code without checking it on entry (WebAssembly regions):
+   * dropped with the block, so that a live translation's blocks are all valid.
+   */
+  holders: BlockTranslation[] | null = null;
 
   /** The block linked at `eip`, or null (the caller checks the epoch). */
   successorAt(eip: number): CodeBlock | null {

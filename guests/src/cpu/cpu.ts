@@ -654,6 +654,11 @@ export class Cpu {
   discardBlock(block: CodeBlock): void {
     block.valid = false;
     this.translations.discard(block);
+    const holders = block.holders;
+    if (holders !== null) {
+      block.holders = null;
+      for (const translation of holders) if (translation.block.translation === translation) this.translations.discard(translation.block);
+    }
   }
 
   // ---- Instruction fetch --------------------------------------------------------------------

@@ -15,7 +15,11 @@ export const enum CpuArea {
   TLB = 0,
   /** EAX..EDI, as Int32. */
   REGS = TLB_ENTRIES * 4,
-  BYTES = REGS + 32,
+  /** The lazy flag record and EFLAGS, handed between the JavaScript and WebAssembly tiers. */
+  FLAGS = REGS + 32,
+  /** The exit record of a WebAssembly translation (EIP, the block left from, the instruction left before). */
+  EXIT = FLAGS + 32,
+  BYTES = EXIT + 32,
 }
 
 export class GuestMemory {

@@ -13,6 +13,8 @@ export class TranslationCache {
   live = 0;
   /** Translations made since the CPU was created (statistics for benchmarks and tests). */
   translated = 0;
+  /** Of those, translations compiled to WebAssembly (the rest are JavaScript). */
+  translatedToWasm = 0;
   /** Live translations dropped to stay within the bound. */
   evicted = 0;
   /** Seconds spent generating and compiling translations (the JIT's own cost). */

@@ -171,9 +171,12 @@ function runDifferential(seed: number, interpreted: Cpu, translated: Cpu, rng: R
 }
 
 describe("JIT differential fuzzing", () => {
-  it(`matches the interpreter on ${PROGRAMS} random programs`, { timeout: Math.max(120_000, PROGRAMS * 30) }, () => {
+  // Both translators: JavaScript, and WebAssembly for what it covers (the rest of a program then
+  // runs in JavaScript translations beside it).
+  it.each([["JavaScript", false], ["WebAssembly", true]])(`%s translations match the interpreter on ${PROGRAMS} random programs`, { timeout: Math.max(120_000, PROGRAMS * 30) }, (_name, wasm) => {
     const interpreted = applyTestEngine(createFlatCpu(4 << 20), "interpreter");
     const translated = applyTestEngine(createFlatCpu(4 << 20), "jit");
+    translated.jit.wasm = wasm;
     const rng = new Random(FIRST_SEED);
     const failures: string[] = [];
     for (let seed = FIRST_SEED; seed < FIRST_SEED + PROGRAMS && failures.length < 5; seed++) {
@@ -182,5 +185,7 @@ describe("JIT differential fuzzing", () => {
     }
     expect(failures, failures.join("\n\n")).toEqual([]);
     expect(translated.translations.translated).toBeGreaterThan(PROGRAMS);
+    if (wasm) expect(translated.translations.translatedToWasm).toBeGreaterThan(PROGRAMS / 2);
+    else expect(translated.translations.translatedToWasm).toBe(0);
   });
 });

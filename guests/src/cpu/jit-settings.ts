@@ -23,10 +23,17 @@ export interface JitSettings {
    * the cache to some 100 MB.
    */
   maxTranslatedBlocks: number;
+  /**
+   * Translate to WebAssembly (wasm/wasm-translator.ts) what runs in flat 32-bit protected mode;
+   * the JavaScript translator takes the rest (real mode, 16-bit and segmented code), and all of it
+   * when this is false.
+   */
+  wasm: boolean;
 }
 
 export const DEFAULT_JIT_SETTINGS: Readonly<JitSettings> = Object.freeze({
   enabled: true,
   hotThreshold: 30_000,
   maxTranslatedBlocks: 4096,
+  wasm: true,
 });

@@ -19,6 +19,7 @@ import { BlockEmitter, MAX_INLINE_DEPTH, parseFlagState } from "./jit-emitter.js
 import { translateInstruction, Translated } from "./jit-instructions.js";
 import { JIT_RUNTIME, primeExitFeedback } from "./jit-runtime.js";
 import { TERMINATES } from "./opcode-table.js";
+import { translateRegionToWasm } from "./wasm/wasm-translator.js";
 
 /** Instructions that load a segment register without ending a block: the mode may change after them. */
 const LOADS_SEGMENT = new Set([0x07, 0x17, 0x1f, 0x1a1, 0x1a9, 0xc4, 0xc5, 0x1b2, 0x1b4, 0x1b5]);
@@ -141,7 +142,22 @@ export interface Region {
  * The region entered at `head`: blocks of the same linear (so the same physical) page, for the
  * same CS base and code size, reachable from it along static edges, breadth first.
  */
-export function collectRegion(cpu: Cpu, head: CodeBlock): Region {
+export interface RegionLimits {
+  maxBlocks: number;
+  maxInstructions: number;
+  /** Keep the region only when it loops back to its head (else the head alone). */
+  loopsOnly: boolean;
+}
+
+const JAVASCRIPT_REGIONS: RegionLimits = { maxBlocks: MAX_REGION_BLOCKS, maxInstructions: MAX_REGION_INSTRUCTIONS, loopsOnly: true };
+/**
+ * WebAssembly compiles in well under a millisecond per region and runs at full speed at once, so
+ * its regions take in what the page has decoded, loop or not: control that stays inside a region
+ * needs no trip through the dispatcher.
+ */
+const WASM_REGIONS: RegionLimits = { maxBlocks: 128, maxInstructions: 4000, loopsOnly: false };
+
+export function collectRegion(cpu: Cpu, head: CodeBlock, limits: RegionLimits = JAVASCRIPT_REGIONS): Region {
   const blocks = [head];
   const returnSites: number[] = [];
   const absent = new Set<number>();
@@ -163,7 +179,7 @@ export function collectRegion(cpu: Cpu, head: CodeBlock): Region {
         absent.add(eip);
         continue;
       }
-      if (blocks.length >= MAX_REGION_BLOCKS || instructions + block.instructions.length > MAX_REGION_INSTRUCTIONS) continue;
+      if (blocks.length >= limits.maxBlocks || instructions + block.instructions.length > limits.maxInstructions) continue;
       blocks.push(block);
       instructions += block.instructions.length;
     }
@@ -178,9 +194,9 @@ export function collectRegion(cpu: Cpu, head: CodeBlock): Region {
     const { targets, returnSites: sites } = staticSuccessors(b);
     return targets.includes(head.startEip) || sites.includes(head.startEip);
   });
-  if (!loopsToHead) {
+  if (!loopsToHead && limits.loopsOnly) {
     blocks.length = 1;
-  } else if (page !== undefined && blocks.length < MAX_REGION_BLOCKS && instructions + head.instructions.length <= MAX_REGION_INSTRUCTIONS) {
+  } else if (limits.loopsOnly && page !== undefined && blocks.length < MAX_REGION_BLOCKS && instructions + head.instructions.length <= MAX_REGION_INSTRUCTIONS) {
     // The head once more, last: the loop's ways back lead to this copy (the emitter maps a start
     // EIP to its last block), which starts with the flags those ways agree on, while the first
     // copy, entered from outside with whatever flags the CPU holds, runs once per call.
@@ -308,7 +324,21 @@ function emitBody(e: BlockEmitter, k: number, first: number): void {
 export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockTranslation {
   const started = performance.now();
   if (cpu.translations.translated === 0) primeExitFeedback(cpu);
-  const region = collectRegion(cpu, block);
+  const compiled = cpu.jit.wasm ? translateRegionToWasm(cpu, collectRegion(cpu, block, WASM_REGIONS).blocks, mode) : null;
+  const translation = compiled ?? translateToJavaScript(cpu, block, mode, collectRegion(cpu, block));
+  if (compiled !== null) cpu.translations.translatedToWasm++;
+  cpu.translations.add(translation, cpu.jit.maxTranslatedBlocks);
+  const blocks = translation.blocks;
+  for (let k = 1; k < blocks.length; k++) {
+    if (blocks[k] === block) continue; // the head's loop copy (see collectRegion)
+    blocks[k].region = translation;
+    blocks[k].regionIndex = k;
+  }
+  cpu.translations.compileSeconds += (performance.now() - started) / 1000;
+  return translation;
+}
+
+function translateToJavaScript(cpu: Cpu, block: CodeBlock, mode: number, region: Region): BlockTranslation {
   let made = regionSource(region, mode);
   while (made.source.length > MAX_SOURCE_CHARS && region.blocks.length > 1) {
     region.blocks.length = Math.max(1, region.blocks.length >> 1);
@@ -336,14 +366,6 @@ export function translateBlock(cpu: Cpu, block: CodeBlock, mode: number): BlockT
     entryFlagOp[k] = op;
     entryFlagBits[k] = bits;
   });
-  const translation = new BlockTranslation(block, mode, factory(cpu, blocks, insns, starts, firsts, JIT_RUNTIME),
+  return new BlockTranslation(block, mode, factory(cpu, blocks, insns, starts, firsts, JIT_RUNTIME),
     blocks.some((b) => b.instructions.some((insn) => LOADS_SEGMENT.has(insn.opcode))), blocks, entryFlagOp, entryFlagBits);
-  cpu.translations.add(translation, cpu.jit.maxTranslatedBlocks);
-  for (let k = 1; k < blocks.length; k++) {
-    if (blocks[k] === block) continue; // the head's loop copy (see collectRegion)
-    blocks[k].region = translation;
-    blocks[k].regionIndex = k;
-  }
-  cpu.translations.compileSeconds += (performance.now() - started) / 1000;
-  return translation;
 }
