@@ -65,6 +65,9 @@ function flatCpu(scenario: Scenario, threshold: number | null): Cpu {
   const cpu = new Cpu(bus);
   cpu.jit.enabled = threshold !== null;
   cpu.jit.hotThreshold = threshold ?? 0;
+  // These are the JavaScript translator's regions (WebAssembly regions are held to the same
+  // results by the differential fuzz test).
+  cpu.jit.wasm = false;
   cpu.cr0 |= Cr0.PE;
   for (let s = 0; s < 6; s++) cpu.setSegmentCache(s, s === Seg.CS ? 8 : 16, 0, -1, s === Seg.CS ? 0xc09b : 0xc093);
   cpu.eflags = 0x2;

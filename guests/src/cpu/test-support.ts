@@ -19,12 +19,13 @@ const FLAT_CODE = 0xc09b;
 const FLAT_DATA = 0xc093;
 
 /**
- * The execution engines every CPU suite runs under: the interpreter alone, and the JIT forced on
- * for all code (threshold 0). VMK_CPU_ENGINES=interpreter or =jit narrows a run to one.
+ * The execution engines every CPU suite runs under: the interpreter alone, the JIT forced on for
+ * all code (threshold 0; WebAssembly where it applies, JavaScript for the rest), and the JIT with
+ * JavaScript translations only. VMK_CPU_ENGINES (comma-separated) narrows a run.
  */
-export type CpuEngine = "interpreter" | "jit";
-export const CPU_ENGINES: CpuEngine[] = (["interpreter", "jit"] as const).filter(
-  (engine) => (process.env.VMK_CPU_ENGINES ?? "interpreter,jit").split(",").includes(engine),
+export type CpuEngine = "interpreter" | "jit" | "jit-javascript";
+export const CPU_ENGINES: CpuEngine[] = (["interpreter", "jit", "jit-javascript"] as const).filter(
+  (engine) => (process.env.VMK_CPU_ENGINES ?? "interpreter,jit,jit-javascript").split(",").includes(engine),
 );
 
 let testEngine: CpuEngine = "interpreter";
@@ -36,7 +37,8 @@ export function setTestEngine(engine: CpuEngine): void {
 
 /** Configures `cpu` for the selected engine (the JIT translates every block on first sight). */
 export function applyTestEngine<T extends Cpu>(cpu: T, engine: CpuEngine = testEngine): T {
-  cpu.jit.enabled = engine === "jit";
+  cpu.jit.enabled = engine !== "interpreter";
+  cpu.jit.wasm = engine === "jit";
   cpu.jit.hotThreshold = 0;
   return cpu;
 }
