@@ -47,7 +47,7 @@ const EXIT_EIP = 0, EXIT_BLOCK = 1, EXIT_FAULT = 2;
 /** Flag record words (from CpuArea.FLAGS): the order the glue copies them in. */
 const F_OP = 0, F_BITS = 1, F_A = 2, F_B = 3, F_RESULT = 4, F_CARRY_IN = 5, F_EFLAGS = 6;
 /** Functions of a module: the imports (see imports()), then its flag materialiser (see materializer()). */
-const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, MATERIALIZE = 3;
+const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, IMPORT_FAULT = 3, MATERIALIZE = 4;
 
 /** The region cannot be compiled here (the JavaScript translator takes it). */
 class Unsupported extends Error {}
@@ -376,6 +376,17 @@ class WasmRegionEmitter {
     this.wroteSlowly = true;
   }
 
+  /** Raises `vector` at the current instruction: leaves through the fault exit. */
+  raise(vector: number): void {
+    this.f.i32(vector).i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_FAULT);
+    this.branch(this.faultLabel);
+  }
+
+  /** The flag record folded into EFLAGS, in a temporary (EFL itself when the record is NONE). */
+  eflags(): number {
+    return this.eflagsNow();
+  }
+
   private leaveOnFault(): void {
     this.f.i32(0).memory(Op.I32_LOAD, this.layout.exit + 4 * EXIT_FAULT);
     this.f.brIf(this.depth - this.faultLabel);
@@ -597,6 +608,14 @@ class WasmRegionEmitter {
         break;
     }
     if ((cc & 1) !== 0) f.op(Op.I32_EQZ);
+  }
+
+  /** The record is NONE now, EFLAGS in EFL (the caller set both). */
+  markFlagsNone(): void {
+    this.flagOp = Lazy.NONE;
+    this.flagBits = 32;
+    this.flagsWritten = true;
+    this.eflWritten = true;
   }
 
   /** Flags NONE: EFLAGS from a result with the given CF and OF temporaries (0/1). */
@@ -828,6 +847,62 @@ function translateInstruction(e: WasmRegionEmitter): "continues" | "exits" {
     return aluOnRm(e, insn.reg, size, () => constTemp(e, insn.imm, size));
   }
   if (op >= 0xc0 && op <= 0xd3 && (op <= 0xc1 || op >= 0xd0) && (insn.reg === 4 || insn.reg === 5 || insn.reg === 6 || insn.reg === 7)) return shift(e);
+  if (op >= 0xc0 && op <= 0xd3 && (op <= 0xc1 || op >= 0xd0) && (insn.reg === 0 || insn.reg === 1)) return rotate(e);
+  if (op === 0xf7 && insn.reg === 6 && insn.opSize32) {
+    // DIV r/m32: EDX:EAX / source; #DE for a zero divisor or a quotient beyond 32 bits (EDX >= divisor).
+    const divisor = readRm(e, 4);
+    f.get(divisor).op(Op.I32_EQZ).get(REG0 + 2).get(divisor).op(Op.I32_GE_U).op(Op.I32_OR);
+    e.open("if");
+    e.raise(0);
+    e.close();
+    const dividend = e.f.local(ValueType.I64), wide = e.f.local(ValueType.I64);
+    e.getReg(2);
+    f.op(Op.I64_EXTEND_I32_U).i64(32n).op(Op.I64_SHL);
+    e.getReg(0);
+    f.op(Op.I64_EXTEND_I32_U).op(Op.I64_OR).set(dividend);
+    f.get(divisor).op(Op.I64_EXTEND_I32_U).set(wide);
+    f.get(dividend).get(wide).op(Op.I64_DIV_U).op(Op.I32_WRAP_I64);
+    f.get(dividend).get(wide).op(Op.I64_REM_U).op(Op.I32_WRAP_I64);
+    e.setReg(2);
+    e.setReg(0);
+    return "continues";
+  }
+  if (op >= 0xa0 && op <= 0xa3) {
+    // MOV AL/eAX, moffs and back.
+    const size = width(insn);
+    const addr = e.temp();
+    f.i32(insn.imm).set(addr);
+    if (op <= 0xa1) {
+      e.readMemory(addr, size);
+      e.setRegSized(0, size);
+    } else {
+      const v = regTemp(e, 0, size);
+      e.writeMemory(addr, size, v);
+    }
+    return "continues";
+  }
+  if (op === 0xc9 && insn.opSize32) {
+    // LEAVE: ESP = EBP, then EBP popped.
+    const frame = regTemp(e, 5);
+    const v = e.temp();
+    e.readMemory(frame, 4, false, SS);
+    f.set(v);
+    f.get(frame).i32(4).op(Op.I32_ADD);
+    e.setReg(4);
+    f.get(v);
+    e.setReg(5);
+    return "continues";
+  }
+  if ((op === 0xac || op === 0xad) && (insn.prefixes & (2 | 4)) === 0 && insn.addrSize32) {
+    // LODS without a repeat prefix: AL/eAX from DS:ESI (or the override), ESI stepped by EFLAGS.DF.
+    const size = width(insn);
+    const from = regTemp(e, 6);
+    e.readMemory(from, size);
+    e.setRegSized(0, size);
+    f.get(from).i32(-size).i32(size).get(EFL_LOCAL).i32(1 << 10).op(Op.I32_AND).op(Op.SELECT).op(Op.I32_ADD);
+    e.setReg(6);
+    return "continues";
+  }
   if ((op === 0xf6 || op === 0xf7) && (insn.reg === 2 || insn.reg === 3)) {
     const size = width(insn);
     updateRm(e, size, (a) => {
@@ -1138,6 +1213,61 @@ function shift(e: WasmRegionEmitter): "continues" {
   return "continues";
 }
 
+/** ROL, ROR by a constant or by CL (32-bit), on a register or memory, as alu.ts shiftRotate: CF and OF change, the other flags stay. */
+function rotate(e: WasmRegionEmitter): "continues" {
+  const insn = e.insn;
+  const f = e.f;
+  const op = insn.opcode;
+  const size = width(insn);
+  const bits = size * 8;
+  const left = insn.reg === 0;
+  const byCl = op >= 0xd2;
+  const constant = op <= 0xc1 ? insn.imm & 31 : 1;
+  if (!byCl && constant === 0) return "continues";
+  if (byCl && bits !== 32) throw new NeedsHandler();
+  const count = e.temp();
+  if (byCl) f.get(REG0 + 1).i32(31).op(Op.I32_AND).set(count);
+  else f.i32(constant % bits).set(count);
+  if (byCl) {
+    f.get(count);
+    e.open("if");
+  }
+  const flagsBefore = e.flagOp;
+  // The other flags as they stand, before the operand is touched (nothing may change before a fault).
+  const before = e.eflags();
+  const kept = e.temp();
+  f.get(before).set(kept);
+  updateRm(e, size, (v) => {
+    const r = e.temp(), cf = e.temp(), of = e.temp();
+    const mask = sizeMask(size);
+    if (bits === 32) {
+      f.get(v).get(count).op(left ? Op.I32_ROTL : Op.I32_ROTR).set(r);
+    } else {
+      // Narrow: (v << n | v >>> (bits - n)) & mask, n = count mod bits (0 leaves v).
+      f.get(v);
+      f.get(v).get(count).op(left ? Op.I32_SHL : Op.I32_SHR_U);
+      f.get(v).i32(bits).get(count).op(Op.I32_SUB).op(left ? Op.I32_SHR_U : Op.I32_SHL).op(Op.I32_OR).i32(mask).op(Op.I32_AND);
+      f.get(count).op(Op.I32_EQZ).op(Op.SELECT).set(r);
+    }
+    if (left) {
+      f.get(r).i32(1).op(Op.I32_AND).set(cf);
+      f.get(r).i32(bits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).get(cf).op(Op.I32_XOR).set(of);
+    } else {
+      f.get(r).i32(bits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).set(cf);
+      f.get(r).i32(bits - 2).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).get(cf).op(Op.I32_XOR).set(of);
+    }
+    f.get(kept).i32(~0x801).op(Op.I32_AND).get(cf).op(Op.I32_OR).get(of).i32(11).op(Op.I32_SHL).op(Op.I32_OR).set(EFL_LOCAL);
+    f.i32(Lazy.NONE).set(FOP);
+    e.markFlagsNone();
+    return r;
+  });
+  if (byCl) {
+    e.close();
+    e.flagOp = flagsBefore === Lazy.NONE ? Lazy.NONE : UNKNOWN;
+  }
+  return "continues";
+}
+
 function requireOperand32(insn: DecodedInstruction): void {
   if (!insn.opSize32) throw new NeedsHandler();
 }
@@ -1226,12 +1356,13 @@ export function translateRegionToWasm(cpu: Cpu, region: readonly CodeBlock[], mo
       { module: "vm", name: "read", params: [I32, I32, I32, I32, I32], results: [I32] },
       { module: "vm", name: "write", params: [I32, I32, I32, I32, I32, I32], results: [I32] },
       { module: "vm", name: "handler", params: [I32, I32, I32], results: [I32] },
+      { module: "vm", name: "fault", params: [I32, I32, I32, I32], results: [] },
     ],
     exports: [{ name: "materialize", body: materializer() }, { name: "run", body: e.f }],
   });
   const glue = new RegionGlue(cpu, blocks, mode, tier);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-    vm: { memory: tier.memory, read: glue.read, write: glue.write, handler: glue.handler },
+    vm: { memory: tier.memory, read: glue.read, write: glue.write, handler: glue.handler, fault: glue.fault },
   });
   glue.code = instance.exports.run as (limit: number, entry: number) => number;
   const translation = new BlockTranslation(head, mode, glue.run, false, blocks);
@@ -1355,6 +1486,18 @@ class RegionGlue {
       return 0;
     }
     return this.stale() ? 1 : 0;
+  };
+
+  /** Raises exception `vector` (no error code) at the current instruction, as `read` reports a fault. */
+  readonly fault = (vector: number, start: number, done: number, index: number): void => {
+    this.enter(start, done);
+    try {
+      this.cpu.raise(vector);
+    } catch (error) {
+      if (error !== FAULT_SIGNAL) throw error;
+      this.faulted(index);
+      this.exit[EXIT_FAULT] = 1;
+    }
   };
 
   /**
