@@ -26,6 +26,7 @@ import { FAULT_SIGNAL } from "../fault.js";
 import { CpuArea } from "../guest-memory.js";
 import type { DecodedInstruction } from "../instruction.js";
 import { currentJitMode, JitMode } from "../jit-mode.js";
+import { portRead, portWrite } from "../io.js";
 import { JIT_RUNTIME } from "../jit-runtime.js";
 import { TERMINATES } from "../opcode-table.js";
 import { encodeModule, FunctionBuilder, Op, ValueType } from "./wasm-module.js";
@@ -47,7 +48,7 @@ const EXIT_EIP = 0, EXIT_BLOCK = 1, EXIT_FAULT = 2;
 /** Flag record words (from CpuArea.FLAGS): the order the glue copies them in. */
 const F_OP = 0, F_BITS = 1, F_A = 2, F_B = 3, F_RESULT = 4, F_CARRY_IN = 5, F_EFLAGS = 6;
 /** Functions of a module: the imports (see imports()), then its flag materialiser (see materializer()). */
-const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, IMPORT_FAULT = 3, MATERIALIZE = 4;
+const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, IMPORT_FAULT = 3, IMPORT_PORT = 4, MATERIALIZE = 5;
 
 /** The region cannot be compiled here (the JavaScript translator takes it). */
 class Unsupported extends Error {}
@@ -374,6 +375,18 @@ class WasmRegionEmitter {
     this.leaveOnFault();
     this.close();
     this.wroteSlowly = true;
+  }
+
+  /** IN (pushes the value) or OUT of `size` bytes at the port in temporary `port`, OUT's value in temporary `value`. */
+  portAccess(out: boolean, size: number, port: number, value: number): void {
+    const f = this.f;
+    f.i32((out ? 8 : 0) + size).get(port);
+    if (out) f.get(value); else f.i32(0);
+    f.i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_PORT);
+    const result = this.temp();
+    f.set(result);
+    this.leaveOnFault();
+    if (!out) f.get(result);
   }
 
   /** Raises `vector` at the current instruction: leaves through the fault exit. */
@@ -893,6 +906,23 @@ function translateInstruction(e: WasmRegionEmitter): "continues" | "exits" {
     e.setReg(5);
     return "continues";
   }
+  if (((op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef))) {
+    // IN/OUT with an immediate port or DX.
+    const size = width(insn);
+    const port = e.temp();
+    if (op < 0xe8) f.i32(insn.imm & 0xff); else f.get(REG0 + 2).i32(0xffff).op(Op.I32_AND);
+    f.set(port);
+    if ((op & 2) === 0) {
+      e.portAccess(false, size, port, -1);
+      e.setRegSized(0, size);
+    } else {
+      e.portAccess(true, size, port, regTemp(e, 0, size));
+    }
+    return "continues";
+  }
+  if (op >= 0xa4 && op <= 0xaf && op !== 0xa8 && op !== 0xa9 && (insn.prefixes & (2 | 4)) === 0 && insn.addrSize32 && (op & 0xfe) !== 0xac) {
+    return stringStep(e);
+  }
   if ((op === 0xac || op === 0xad) && (insn.prefixes & (2 | 4)) === 0 && insn.addrSize32) {
     // LODS without a repeat prefix: AL/eAX from DS:ESI (or the override), ESI stepped by EFLAGS.DF.
     const size = width(insn);
@@ -1268,6 +1298,58 @@ function rotate(e: WasmRegionEmitter): "continues" {
   return "continues";
 }
 
+/**
+ * MOVS, CMPS, STOS, SCAS without a repeat prefix: one step, the source at DS:ESI (or the
+ * override), the destination at ES:EDI, the pointers moved by the operand size against EFLAGS.DF.
+ */
+function stringStep(e: WasmRegionEmitter): "continues" {
+  const insn = e.insn;
+  const f = e.f;
+  const op = insn.opcode;
+  const size = width(insn);
+  const step = e.temp();
+  f.i32(-size).i32(size).get(EFL_LOCAL).i32(1 << 10).op(Op.I32_AND).op(Op.SELECT).set(step);
+  const usesSource = op <= 0xa7;
+  const source = usesSource ? regTemp(e, 6) : -1;
+  const target = regTemp(e, 7);
+  switch (op & 0xfe) {
+    case 0xa4: { // MOVS
+      const v = e.temp();
+      e.readMemory(source, size);
+      f.set(v);
+      e.writeMemory(target, size, v, ES);
+      break;
+    }
+    case 0xa6: { // CMPS: [ESI] - [EDI]
+      const a = e.temp(), b = e.temp();
+      e.readMemory(source, size);
+      f.set(a);
+      e.readMemory(target, size, false, ES);
+      f.set(b);
+      alu(e, Alu.CMP, a, b, size);
+      break;
+    }
+    case 0xaa: { // STOS
+      e.writeMemory(target, size, regTemp(e, 0, size), ES);
+      break;
+    }
+    default: { // SCAS: AL/eAX - [EDI]
+      const a = regTemp(e, 0, size), b = e.temp();
+      e.readMemory(target, size, false, ES);
+      f.set(b);
+      alu(e, Alu.CMP, a, b, size);
+      break;
+    }
+  }
+  if (usesSource) {
+    f.get(source).get(step).op(Op.I32_ADD);
+    e.setReg(6);
+  }
+  f.get(target).get(step).op(Op.I32_ADD);
+  e.setReg(7);
+  return "continues";
+}
+
 function requireOperand32(insn: DecodedInstruction): void {
   if (!insn.opSize32) throw new NeedsHandler();
 }
@@ -1357,12 +1439,13 @@ export function translateRegionToWasm(cpu: Cpu, region: readonly CodeBlock[], mo
       { module: "vm", name: "write", params: [I32, I32, I32, I32, I32, I32], results: [I32] },
       { module: "vm", name: "handler", params: [I32, I32, I32], results: [I32] },
       { module: "vm", name: "fault", params: [I32, I32, I32, I32], results: [] },
+      { module: "vm", name: "port", params: [I32, I32, I32, I32, I32, I32], results: [I32] },
     ],
     exports: [{ name: "materialize", body: materializer() }, { name: "run", body: e.f }],
   });
   const glue = new RegionGlue(cpu, blocks, mode, tier);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-    vm: { memory: tier.memory, read: glue.read, write: glue.write, handler: glue.handler, fault: glue.fault },
+    vm: { memory: tier.memory, read: glue.read, write: glue.write, handler: glue.handler, fault: glue.fault, port: glue.port },
   });
   glue.code = instance.exports.run as (limit: number, entry: number) => number;
   const translation = new BlockTranslation(head, mode, glue.run, false, blocks);
@@ -1486,6 +1569,25 @@ class RegionGlue {
       return 0;
     }
     return this.stale() ? 1 : 0;
+  };
+
+  /**
+   * IN (kind = size) or OUT (kind = 8 + size) through the processor's port path, with its I/O
+   * permission check; a fault is reported as `read` reports one.
+   */
+  readonly port = (kind: number, port: number, value: number, start: number, done: number, index: number): number => {
+    this.enter(start, done);
+    const size = (kind & 7) as 1 | 2 | 4;
+    try {
+      if (kind < 8) return portRead(this.cpu, port, size);
+      portWrite(this.cpu, port, size, value);
+      return 0;
+    } catch (error) {
+      if (error !== FAULT_SIGNAL) throw error;
+      this.faulted(index);
+      this.exit[EXIT_FAULT] = 1;
+      return 0;
+    }
   };
 
   /** Raises exception `vector` (no error code) at the current instruction, as `read` reports a fault. */
