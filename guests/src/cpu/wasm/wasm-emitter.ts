@@ -1,0 +1,633 @@
+/**
+ * Emits one WebAssembly function for a region of blocks (see wasm-translator.ts): the locals that
+ * hold the guest registers and the lazy flag record, the dispatch loop over the region's blocks,
+ * the exits, memory accesses through the TLB with the processor's own access path behind them,
+ * calls of interpreter handlers, and the flag conditions. wasm-instructions.ts builds instructions
+ * from these parts.
+ */
+import type { CodeBlock } from "../code-block.js";
+import { Tlb } from "../cpu.js";
+import type { DecodedInstruction } from "../instruction.js";
+import { JitMode } from "../jit-mode.js";
+import { FunctionBuilder, Op, ValueType } from "./wasm-module.js";
+
+export const enum Lazy { NONE = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7 }
+/** No flag writer seen yet in the block: the flags are the CPU's, unknown here. */
+export const UNKNOWN = -1;
+export const ARITH_FLAGS = 0x8d5;
+export const DS = 3, SS = 2, ES = 0;
+
+/** Locals: the parameters (limit, entry block), then these. */
+export const LIMIT = 0, ENTRY = 1;
+export const REG0 = 2;
+export const FOP = 10, FA = 11, FB = 12, FR = 13, EFL = 14, DONE = 15, EIP = 16, STALE = 17, FBITS = 18, FC = 19, BI = 20, XB = 21, TEMP0 = 22;
+const TEMPS = 12;
+
+/** Exit record words (Int32 index from CpuArea.EXIT). */
+export const EXIT_EIP = 0, EXIT_BLOCK = 1, EXIT_FAULT = 2;
+/** Flag record words (from CpuArea.FLAGS): the order the glue copies them in. */
+export const F_OP = 0, F_BITS = 1, F_A = 2, F_B = 3, F_RESULT = 4, F_CARRY_IN = 5, F_EFLAGS = 6;
+/** Function indices in a region module: the imports (wasm-translator.ts IMPORTED_FUNCTIONS), then the flag materialiser (wasm-flags.ts). */
+export const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, IMPORT_FAULT = 3, IMPORT_PORT = 4, MATERIALIZE = 5;
+
+/** The region cannot be compiled here (the JavaScript translator takes it). */
+export class Unsupported extends Error {}
+/** The instruction has no native code here: it runs through its interpreter handler. */
+export class NeedsHandler extends Error {}
+
+/** Byte offsets of CPU state in the memory, for the function's loads and stores. */
+export interface Layout {
+  tlb: number;
+  regs: number;
+  flags: number;
+  exit: number;
+  pages: number;
+}
+
+export class WasmRegionEmitter {
+  readonly f = new FunctionBuilder([ValueType.I32, ValueType.I32], [ValueType.I32]);
+  /** Structured-control nesting at this point, and the depth of the labels branches name. */
+  private depth = 0;
+  /** Exits after which the dispatcher may not chain a linked block (a handler changed the flow or the code). */
+  private unchainableLabel = 0;
+  /** A memory access of the processor's own path faulted: hand back the state of the instruction's start. */
+  private faultLabel = 0;
+  /** The current instruction has a store that may have taken the slow path. */
+  private wroteSlowly = false;
+  private exitLabel = 0;
+  private dispatchLabel = 0;
+  /** Static knowledge of the flag record in the locals at this point. */
+  flagOp = UNKNOWN;
+  /** Operand size of that operation, in bits. */
+  flagBits = 32;
+  flagsWritten = false;
+  eflWritten = false;
+  written = 0;
+  /** Index of the region block being emitted, and of the instruction in it. */
+  blockIndex = 0;
+  index = 0;
+  insn!: DecodedInstruction;
+  private temps = 0;
+  readonly readMask: number;
+  readonly readNeed: number;
+  readonly writeMask: number;
+  readonly writeNeed: number;
+  /** Start EIP → index of the region's blocks. */
+  private readonly indexOf = new Map<number, number>();
+
+  constructor(readonly blocks: readonly CodeBlock[], readonly layout: Layout, mode: number) {
+    for (let i = 2; i < TEMP0 + TEMPS; i++) this.f.local();
+    blocks.forEach((b, k) => { if (!this.indexOf.has(b.startEip)) this.indexOf.set(b.startEip, k); });
+    const user = (mode & JitMode.USER) !== 0;
+    this.readNeed = user ? Tlb.USER_READ : Tlb.VALID;
+    this.readMask = this.readNeed | Tlb.MMIO;
+    this.writeNeed = (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY;
+    this.writeMask = this.writeNeed | Tlb.MMIO | Tlb.CODE;
+  }
+
+  get block(): CodeBlock {
+    return this.blocks[this.blockIndex];
+  }
+
+  temp(): number {
+    if (this.temps === TEMPS) throw new Unsupported("temporaries");
+    return TEMP0 + this.temps++;
+  }
+
+  /** The emission state before an instruction, to take back code for one that then needs its handler. */
+  mark(): { length: number; depth: number; flagOp: number; flagBits: number; written: number; flagsWritten: boolean; eflWritten: boolean } {
+    return { length: this.f.code.length, depth: this.depth, flagOp: this.flagOp, flagBits: this.flagBits, written: this.written, flagsWritten: this.flagsWritten, eflWritten: this.eflWritten };
+  }
+
+  rewind(mark: ReturnType<WasmRegionEmitter["mark"]>): void {
+    this.f.code.length = mark.length;
+    this.depth = mark.depth;
+    this.flagOp = mark.flagOp;
+    this.flagBits = mark.flagBits;
+    this.written = mark.written;
+    this.flagsWritten = mark.flagsWritten;
+    this.eflWritten = mark.eflWritten;
+    this.wroteSlowly = false;
+    this.temps = 0;
+  }
+
+  beginInstruction(index: number, insn: DecodedInstruction): void {
+    this.index = index;
+    this.insn = insn;
+    this.temps = 0;
+    this.wroteSlowly = false;
+  }
+
+  // ---- Structure ------------------------------------------------------------------------------
+
+  open(kind: "block" | "loop" | "if"): number {
+    if (kind === "block") this.f.block();
+    else if (kind === "loop") this.f.loop();
+    else this.f.if();
+    return ++this.depth;
+  }
+
+  close(): void {
+    this.f.end();
+    this.depth--;
+  }
+
+  branch(label: number): void {
+    this.f.br(this.depth - label);
+  }
+
+  /**
+   * Loads the state, then opens the fault, unchainable-exit and exit blocks, the dispatch loop and one block per
+   * region block, and switches on the entry index: block k's code follows the end of its block.
+   */
+  prologue(): void {
+    const f = this.f;
+    for (let r = 0; r < 8; r++) f.i32(0).memory(Op.I32_LOAD, this.layout.regs + 4 * r).set(REG0 + r);
+    // The whole record, so that an exit before the region's first flag writer hands it back unchanged.
+    const flags = this.layout.flags;
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_OP).set(FOP);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_BITS).set(FBITS);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_A).set(FA);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_B).set(FB);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_RESULT).set(FR);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_CARRY_IN).set(FC);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_EFLAGS).set(EFL);
+    f.get(ENTRY).set(BI);
+    this.faultLabel = this.open("block");
+    this.unchainableLabel = this.open("block");
+    this.exitLabel = this.open("block");
+    this.dispatchLabel = this.open("loop");
+    const n = this.blocks.length;
+    for (let k = n - 1; k >= 0; k--) this.open("block");
+    f.get(BI);
+    f.code.byte(Op.BR_TABLE);
+    f.code.u32(n);
+    for (let k = 0; k < n; k++) f.code.u32(k);
+    f.code.u32(0);
+  }
+
+  /** Ends the switch arm before block k's code (call before emitting block k). */
+  beginBlock(k: number): void {
+    this.close();
+    this.blockIndex = k;
+    // Control may come from anywhere: nothing is known of the flags.
+    this.flagOp = UNKNOWN;
+  }
+
+  /** Passes control to EIP `eip` after the current instruction retired: inside the function when it starts a region block. */
+  goTo(eip: number): void {
+    const f = this.f;
+    f.get(DONE).i32(this.index + 1).op(Op.I32_ADD).set(DONE);
+    f.i32(eip).set(EIP);
+    f.i32(this.blockIndex).set(XB);
+    const k = this.indexOf.get(eip);
+    if (k !== undefined) {
+      // Another block must fit in the budget: done + its length <= limit.
+      f.i32(k).set(BI);
+      f.get(DONE).i32(this.blocks[k].instructions.length).op(Op.I32_ADD).get(LIMIT).op(Op.I32_LE_S);
+      f.brIf(this.depth - this.dispatchLabel);
+    }
+    this.branch(this.exitLabel);
+  }
+
+  /** Leaves with EIP in the EIP local after the current instruction retired. */
+  exitAfterInstruction(): void {
+    const f = this.f;
+    f.get(DONE).i32(this.index + 1).op(Op.I32_ADD).set(DONE);
+    f.i32(this.blockIndex).set(XB);
+    this.branch(this.exitLabel);
+  }
+
+  epilogue(): void {
+    const f = this.f;
+    // Every block's code ends in a branch; validation needs the fallthrough typed.
+    f.op(Op.UNREACHABLE);
+    this.close(); // dispatch loop
+    this.close(); // exit block
+    this.writeBack();
+    f.get(DONE);
+    f.op(Op.RETURN);
+    this.close(); // unchainable exit block
+    this.writeBack();
+    f.get(DONE).i32(-1).op(Op.I32_XOR);
+    f.op(Op.RETURN);
+    this.close(); // fault block
+    // Every instruction does all that can fault before it changes a local, so the locals hold the
+    // state at the start of the faulting one.
+    this.synchronise();
+    f.i32(0);
+  }
+
+  private writeBack(): void {
+    const f = this.f;
+    for (let r = 0; r < 8; r++) if ((this.written & (1 << r)) !== 0) f.i32(0).get(REG0 + r).memory(Op.I32_STORE, this.layout.regs + 4 * r);
+    f.i32(0).get(EIP).memory(Op.I32_STORE, this.layout.exit + 4 * EXIT_EIP);
+    f.i32(0).get(XB).memory(Op.I32_STORE, this.layout.exit + 4 * EXIT_BLOCK);
+    if (this.flagsWritten) {
+      const flags = this.layout.flags;
+      f.i32(0).get(FOP).memory(Op.I32_STORE, flags + 4 * F_OP);
+      f.i32(0).get(FBITS).memory(Op.I32_STORE, flags + 4 * F_BITS);
+      f.i32(0).get(FA).memory(Op.I32_STORE, flags + 4 * F_A);
+      f.i32(0).get(FB).memory(Op.I32_STORE, flags + 4 * F_B);
+      f.i32(0).get(FR).memory(Op.I32_STORE, flags + 4 * F_RESULT);
+      f.i32(0).get(FC).memory(Op.I32_STORE, flags + 4 * F_CARRY_IN);
+    }
+    if (this.eflWritten || this.flagsWritten) f.i32(0).get(EFL).memory(Op.I32_STORE, this.layout.flags + 4 * F_EFLAGS);
+  }
+
+  // ---- Registers ------------------------------------------------------------------------------
+
+  getReg(r: number): void {
+    this.f.get(REG0 + r);
+  }
+
+  /** Pops the value on the stack into register r. */
+  setReg(r: number): void {
+    this.f.set(REG0 + r);
+    this.written |= 1 << r;
+  }
+
+  /** Byte register (AL..BH) value, zero-extended. */
+  getReg8(r: number): void {
+    const f = this.f;
+    f.get(REG0 + (r & 3));
+    if (r >= 4) f.i32(8).op(Op.I32_SHR_U);
+    f.i32(0xff).op(Op.I32_AND);
+  }
+
+  /** Pops a byte value into byte register r. */
+  setReg8(r: number): void {
+    const t = this.temp();
+    const f = this.f;
+    f.set(t);
+    const reg = REG0 + (r & 3);
+    const shift = r >= 4 ? 8 : 0;
+    f.get(reg).i32(~(0xff << shift)).op(Op.I32_AND);
+    f.get(t).i32(0xff).op(Op.I32_AND);
+    if (shift !== 0) f.i32(shift).op(Op.I32_SHL);
+    f.op(Op.I32_OR).set(reg);
+    this.written |= 1 << (r & 3);
+  }
+
+  /** Register r at `size` bytes (AL..BH for bytes), zero-extended. */
+  getRegSized(r: number, size: number): void {
+    if (size === 4) this.getReg(r);
+    else if (size === 1) this.getReg8(r);
+    else this.f.get(REG0 + r).i32(0xffff).op(Op.I32_AND);
+  }
+
+  /** Pops a value into register r at `size` bytes, keeping the bits above. */
+  setRegSized(r: number, size: number): void {
+    if (size === 4) return this.setReg(r);
+    if (size === 1) return this.setReg8(r);
+    const t = this.temp();
+    this.f.set(t).get(REG0 + r).i32(-65536).op(Op.I32_AND).get(t).i32(0xffff).op(Op.I32_AND).op(Op.I32_OR).set(REG0 + r);
+    this.written |= 1 << r;
+  }
+
+  // ---- Memory ---------------------------------------------------------------------------------
+
+  /** Computes the memory operand's linear address into a new temporary (flat segment checked at compile time). */
+  address(): number {
+    const insn = this.insn;
+    if (!insn.addrSize32) throw new NeedsHandler();
+    const f = this.f;
+    f.i32(insn.eaDisp);
+    if (insn.eaBase >= 0) f.get(REG0 + insn.eaBase).op(Op.I32_ADD);
+    if (insn.eaIndex >= 0) {
+      f.get(REG0 + insn.eaIndex);
+      if (insn.eaScale !== 0) f.i32(insn.eaScale).op(Op.I32_SHL);
+      f.op(Op.I32_ADD);
+    }
+    const t = this.temp();
+    f.set(t);
+    return t;
+  }
+
+  /** Linear address and TLB entry of an access, and whether its fast path applies (pushed as 0/1). */
+  private fastAccess(addr: number, size: number, write: boolean, entry: number): void {
+    const f = this.f;
+    f.get(addr).i32(12).op(Op.I32_SHR_U).i32(2).op(Op.I32_SHL).memory(Op.I32_LOAD, this.layout.tlb).tee(entry);
+    if (write) f.i32(this.writeMask).op(Op.I32_AND).i32(this.writeNeed).op(Op.I32_EQ);
+    else f.i32(this.readMask).op(Op.I32_AND).i32(this.readNeed).op(Op.I32_EQ);
+    if (size > 1) f.get(addr).i32(0xfff).op(Op.I32_AND).i32(0x1000 - size).op(Op.I32_LE_U).op(Op.I32_AND);
+  }
+
+  private physical(addr: number, entry: number): void {
+    this.f.get(entry).i32(-4096).op(Op.I32_AND).get(addr).i32(0xfff).op(Op.I32_AND).op(Op.I32_OR);
+  }
+
+  /**
+   * Pushes the `size`-byte value at linear `addr` (the operand's flat segment): straight from RAM
+   * through the TLB, else through the processor's own access path (TLB miss, device memory, a
+   * page-crossing access), which raises any fault with the state synchronised first.
+   */
+  readMemory(addr: number, size: number, signed = false, segment = this.insn.segment): void {
+    const f = this.f;
+    const entry = this.temp(), value = this.temp();
+    this.fastAccess(addr, size, false, entry);
+    f.if();
+    this.depth++;
+    this.physical(addr, entry);
+    f.memory(size === 4 ? Op.I32_LOAD : size === 2 ? (signed ? Op.I32_LOAD16_S : Op.I32_LOAD16_U) : signed ? Op.I32_LOAD8_S : Op.I32_LOAD8_U).set(value);
+    f.op(Op.ELSE);
+    f.i32(segment * 8 + size).get(addr).i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_READ);
+    if (signed && size < 4) f.i32(32 - 8 * size).op(Op.I32_SHL).i32(32 - 8 * size).op(Op.I32_SHR_S);
+    f.set(value);
+    this.leaveOnFault();
+    this.close();
+    f.get(value);
+  }
+
+  /** Stores the value in temporary `value` at linear `addr`, as readMemory reads. */
+  writeMemory(addr: number, size: number, value: number, segment = this.insn.segment): void {
+    const f = this.f;
+    const entry = this.temp();
+    this.fastAccess(addr, size, true, entry);
+    f.if();
+    this.depth++;
+    this.physical(addr, entry);
+    f.get(value).memory(size === 4 ? Op.I32_STORE : size === 2 ? Op.I32_STORE16 : Op.I32_STORE8);
+    f.op(Op.ELSE);
+    // The slow path is the only one that can reach a code page: it reports a stale region.
+    f.i32(segment * 8 + size).get(addr).get(value).i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_WRITE);
+    f.set(STALE);
+    this.leaveOnFault();
+    this.close();
+    this.wroteSlowly = true;
+  }
+
+  /** IN (pushes the value) or OUT of `size` bytes at the port in temporary `port`, OUT's value in temporary `value`. */
+  portAccess(out: boolean, size: number, port: number, value: number): void {
+    const f = this.f;
+    f.i32((out ? 8 : 0) + size).get(port);
+    if (out) f.get(value); else f.i32(0);
+    f.i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_PORT);
+    const result = this.temp();
+    f.set(result);
+    this.leaveOnFault();
+    if (!out) f.get(result);
+  }
+
+  /** Raises `vector` at the current instruction: leaves through the fault exit. */
+  raise(vector: number): void {
+    this.f.i32(vector).i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_FAULT);
+    this.branch(this.faultLabel);
+  }
+
+  /** The flag record folded into EFLAGS, in a temporary (EFL itself when the record is NONE). */
+  eflags(): number {
+    return this.eflagsNow();
+  }
+
+  private leaveOnFault(): void {
+    this.f.i32(0).memory(Op.I32_LOAD, this.layout.exit + 4 * EXIT_FAULT);
+    this.f.brIf(this.depth - this.faultLabel);
+  }
+
+  /**
+   * A read-modify-write of memory: `body` runs on the fast path (the page is plain RAM, writable,
+   * the access inside it), with the operand's physical address; anything else runs the whole
+   * instruction through its handler, so that nothing is changed before a fault.
+   */
+  readModifyWrite(addr: number, size: number, body: (phys: number) => void): void {
+    const f = this.f;
+    const entry = this.temp(), phys = this.temp();
+    const mask = this.readMask | this.writeMask, need = this.readNeed | this.writeNeed;
+    f.get(addr).i32(12).op(Op.I32_SHR_U).i32(2).op(Op.I32_SHL).memory(Op.I32_LOAD, this.layout.tlb).tee(entry);
+    f.i32(mask).op(Op.I32_AND).i32(need).op(Op.I32_EQ);
+    if (size > 1) f.get(addr).i32(0xfff).op(Op.I32_AND).i32(0x1000 - size).op(Op.I32_LE_U).op(Op.I32_AND);
+    f.if();
+    this.depth++;
+    this.physical(addr, entry);
+    f.set(phys);
+    body(phys);
+    const known = { flagOp: this.flagOp, flagBits: this.flagBits };
+    f.op(Op.ELSE);
+    this.callHandler();
+    this.close();
+    // The handler records the same lazy flags as the native code (the interpreter's own records).
+    this.flagOp = known.flagOp;
+    this.flagBits = known.flagBits;
+  }
+
+  /** Loads the `size`-byte value at physical `phys` (a temporary). */
+  loadPhysical(phys: number, size: number): void {
+    this.f.get(phys).memory(size === 4 ? Op.I32_LOAD : size === 2 ? Op.I32_LOAD16_U : Op.I32_LOAD8_U);
+  }
+
+  storePhysical(phys: number, size: number, value: number): void {
+    this.f.get(phys).get(value).memory(size === 4 ? Op.I32_STORE : size === 2 ? Op.I32_STORE16 : Op.I32_STORE8);
+  }
+
+  /** EIP of the current instruction. */
+  instructionStart(): number {
+    const list = this.block.instructions;
+    return this.index === 0 ? this.block.startEip : list[this.index - 1].nextEip;
+  }
+
+  /** Hands registers and flags to the CPU before a call that may fault or read them. */
+  private synchronise(): void {
+    const f = this.f;
+    for (let r = 0; r < 8; r++) f.i32(0).get(REG0 + r).memory(Op.I32_STORE, this.layout.regs + 4 * r);
+    this.storeFlags();
+  }
+
+  private storeFlags(): void {
+    const f = this.f;
+    const flags = this.layout.flags;
+    f.i32(0).get(FOP).memory(Op.I32_STORE, flags + 4 * F_OP);
+    f.i32(0).get(FBITS).memory(Op.I32_STORE, flags + 4 * F_BITS);
+    f.i32(0).get(FA).memory(Op.I32_STORE, flags + 4 * F_A);
+    f.i32(0).get(FB).memory(Op.I32_STORE, flags + 4 * F_B);
+    f.i32(0).get(FR).memory(Op.I32_STORE, flags + 4 * F_RESULT);
+    f.i32(0).get(FC).memory(Op.I32_STORE, flags + 4 * F_CARRY_IN);
+    f.i32(0).get(EFL).memory(Op.I32_STORE, flags + 4 * F_EFLAGS);
+  }
+
+  private loadState(): void {
+    const f = this.f;
+    for (let r = 0; r < 8; r++) f.i32(0).memory(Op.I32_LOAD, this.layout.regs + 4 * r).set(REG0 + r);
+    const flags = this.layout.flags;
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_OP).set(FOP);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_BITS).set(FBITS);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_A).set(FA);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_B).set(FB);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_RESULT).set(FR);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_CARRY_IN).set(FC);
+    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_EFLAGS).set(EFL);
+  }
+
+  /**
+   * Runs the current instruction through its interpreter handler (everything this translator has
+   * no native code for), then carries on with the state it left, or leaves when it changed the
+   * flow, the mode or the code (the import decides).
+   */
+  callHandler(): void {
+    const f = this.f;
+    this.synchronise();
+    f.i32(this.blockIndex).i32(this.index).get(DONE).call(IMPORT_HANDLER);
+    const status = this.temp();
+    f.set(status);
+    this.loadState();
+    this.written = 0xff;
+    this.flagsWritten = true;
+    this.flagOp = UNKNOWN;
+    f.get(status);
+    this.open("if");
+    f.get(DONE).i32(this.index + 1).op(Op.I32_ADD).set(DONE);
+    f.i32(0).memory(Op.I32_LOAD, this.layout.exit + 4 * EXIT_EIP).set(EIP);
+    f.i32(this.blockIndex).set(XB);
+    this.branch(this.unchainableLabel);
+    this.close();
+  }
+
+  /** After an instruction whose store took the slow path: leave if the region went stale. */
+  endInstruction(): void {
+    if (!this.wroteSlowly) return;
+    this.wroteSlowly = false;
+    const f = this.f;
+    f.get(STALE);
+    this.open("if");
+    f.get(DONE).i32(this.index + 1).op(Op.I32_ADD).set(DONE);
+    f.i32(this.insn.nextEip).set(EIP);
+    f.i32(this.blockIndex).set(XB);
+    this.branch(this.unchainableLabel);
+    this.close();
+  }
+
+  // ---- Flags ----------------------------------------------------------------------------------
+
+  /** Records a lazy flag operation from temporaries a, b, r (truncated to `bits`). */
+  setLazy(op: number, a: number, b: number, r: number, bits = 32, carryIn = -1): void {
+    this.f.i32(op).set(FOP).i32(bits).set(FBITS);
+    if (carryIn >= 0) this.f.get(carryIn).set(FC);
+    else this.f.i32(0).set(FC);
+    this.f.get(a).set(FA).get(b).set(FB).get(r).set(FR);
+    this.flagOp = op;
+    this.flagBits = bits;
+    this.flagsWritten = true;
+  }
+
+  /**
+   * The EFLAGS value to read flags from when the record is not known statically: the module's
+   * materialiser folds the record in the locals into EFLAGS (without changing the record). Returns
+   * the local holding it (EFL itself when the record is NONE).
+   */
+  private eflagsNow(): number {
+    if (this.flagOp === Lazy.NONE) return EFL;
+    const t = this.temp();
+    this.f.get(FOP).get(FBITS).get(FA).get(FB).get(FR).get(FC).get(EFL).call(MATERIALIZE).set(t);
+    return t;
+  }
+
+  /** Pushes CF (0/1) of the flags at this point. */
+  carry(): void {
+    const f = this.f;
+    switch (this.flagOp) {
+      case Lazy.ADD: f.get(FR).get(FA).op(Op.I32_LT_U); return;
+      case Lazy.SUB: f.get(FA).get(FB).op(Op.I32_LT_U); return;
+      case Lazy.LOGIC: f.i32(0); return;
+      case Lazy.NONE: case Lazy.INC: case Lazy.DEC: f.get(EFL).i32(1).op(Op.I32_AND); return;
+      default: f.get(this.eflagsNow()).i32(1).op(Op.I32_AND); return;
+    }
+  }
+
+  /** Pushes bit `bit` of an EFLAGS value held in local `efl` as 0/1. */
+  private bitOf(efl: number, bit: number): void {
+    this.f.get(efl).i32(bit).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND);
+  }
+
+  private zero(): void {
+    this.f.get(FR).op(Op.I32_EQZ);
+  }
+
+  private sign(): void {
+    this.f.get(FR).i32(this.flagBits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND);
+  }
+
+  private overflow(): void {
+    const f = this.f;
+    switch (this.flagOp) {
+      case Lazy.LOGIC: f.i32(0); return;
+      case Lazy.ADD: case Lazy.ADC: case Lazy.INC: f.get(FA).get(FR).op(Op.I32_XOR).get(FB).get(FR).op(Op.I32_XOR).op(Op.I32_AND).i32(this.flagBits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND); return;
+      default: f.get(FA).get(FB).op(Op.I32_XOR).get(FA).get(FR).op(Op.I32_XOR).op(Op.I32_AND).i32(this.flagBits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND); return;
+    }
+  }
+
+  private parity(): void {
+    this.f.get(FR).i32(0xff).op(Op.I32_AND).op(Op.I32_POPCNT).i32(1).op(Op.I32_AND).op(Op.I32_EQZ);
+  }
+
+  /** Pushes condition `cc` (0..15, the Jcc/SETcc/CMOVcc encoding) as 0/1. */
+  condition(cc: number): void {
+    const f = this.f;
+    if (this.flagOp === UNKNOWN || this.flagOp === Lazy.NONE) {
+      const efl = this.eflagsNow();
+      const CF = 0, PF = 2, ZF = 6, SF = 7, OF = 11;
+      switch (cc >> 1) {
+        case 0: this.bitOf(efl, OF); break;
+        case 1: this.bitOf(efl, CF); break;
+        case 2: this.bitOf(efl, ZF); break;
+        case 3: this.bitOf(efl, CF); this.bitOf(efl, ZF); f.op(Op.I32_OR); break;
+        case 4: this.bitOf(efl, SF); break;
+        case 5: this.bitOf(efl, PF); break;
+        case 6: this.bitOf(efl, SF); this.bitOf(efl, OF); f.op(Op.I32_NE); break;
+        default: this.bitOf(efl, ZF); this.bitOf(efl, SF); this.bitOf(efl, OF); f.op(Op.I32_NE).op(Op.I32_OR); break;
+      }
+      if ((cc & 1) !== 0) f.op(Op.I32_EQZ);
+      return;
+    }
+    // Signed comparisons straight from the operands only at 32 bits (narrower ones are not sign-extended).
+    const sub = this.flagOp === Lazy.SUB;
+    const sub32 = sub && this.flagBits === 32;
+    switch (cc >> 1) {
+      case 0: this.overflow(); break;
+      case 1: this.carry(); break;
+      case 2: this.zero(); break;
+      case 3:
+        if (sub) f.get(FA).get(FB).op(Op.I32_LE_U);
+        else { this.carry(); this.zero(); f.op(Op.I32_OR); }
+        break;
+      case 4: this.sign(); break;
+      case 5: this.parity(); break;
+      case 6:
+        if (sub32) f.get(FA).get(FB).op(Op.I32_LT_S);
+        else { this.sign(); this.overflow(); f.op(Op.I32_NE); }
+        break;
+      default:
+        if (sub32) f.get(FA).get(FB).op(Op.I32_LE_S);
+        else { this.zero(); this.sign(); this.overflow(); f.op(Op.I32_NE).op(Op.I32_OR); }
+        break;
+    }
+    if ((cc & 1) !== 0) f.op(Op.I32_EQZ);
+  }
+
+  /** The record is NONE now, EFLAGS in EFL (the caller set both). */
+  markFlagsNone(): void {
+    this.flagOp = Lazy.NONE;
+    this.flagBits = 32;
+    this.flagsWritten = true;
+    this.eflWritten = true;
+  }
+
+  /** Flags NONE: EFLAGS from a result with the given CF and OF temporaries (0/1). */
+  setResultFlags(r: number, cf: number, of: number, bits = 32): void {
+    const f = this.f;
+    f.get(EFL).i32(~ARITH_FLAGS).op(Op.I32_AND);
+    f.get(cf).op(Op.I32_OR);
+    f.get(r).i32(0xff).op(Op.I32_AND).op(Op.I32_POPCNT).i32(1).op(Op.I32_AND).op(Op.I32_EQZ).i32(2).op(Op.I32_SHL).op(Op.I32_OR);
+    f.get(r);
+    if (bits !== 32) f.i32((1 << bits) - 1).op(Op.I32_AND);
+    f.op(Op.I32_EQZ).i32(6).op(Op.I32_SHL).op(Op.I32_OR);
+    f.get(r).i32(bits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).i32(7).op(Op.I32_SHL).op(Op.I32_OR);
+    f.get(of).i32(11).op(Op.I32_SHL).op(Op.I32_OR);
+    f.set(EFL);
+    // The record must say NONE wherever it is written back.
+    f.i32(Lazy.NONE).set(FOP);
+    this.flagOp = Lazy.NONE;
+    this.flagBits = 32;
+    this.flagsWritten = true;
+    this.eflWritten = true;
+  }
+}

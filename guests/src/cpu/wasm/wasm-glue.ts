@@ -1,0 +1,209 @@
+/**
+ * What a region's WebAssembly code calls out to (the processor's access and port paths, the
+ * interpreter's handlers, exceptions), and the run function the dispatcher calls.
+ */
+import type { BlockTranslation, CodeBlock } from "../code-block.js";
+import type { Cpu } from "../cpu.js";
+import { FAULT_SIGNAL } from "../fault.js";
+import { portRead, portWrite } from "../io.js";
+import { currentJitMode } from "../jit-mode.js";
+import { JIT_RUNTIME } from "../jit-runtime.js";
+import { TERMINATES } from "../opcode-table.js";
+import { EXIT_BLOCK, EXIT_EIP, EXIT_FAULT, F_A, F_B, F_BITS, F_CARRY_IN, F_EFLAGS, F_OP, F_RESULT } from "./wasm-emitter.js";
+
+/** The CPU's area views the glue reads and writes. */
+export interface WasmRecords {
+  flags: Int32Array;
+  exit: Int32Array;
+}
+
+/**
+ * What a region's wasm code calls out to, and its run function: hands the flag record to the wasm
+ * code and back, and counts retired instructions (the calls out sync the count first, so that a
+ * fault inside one finds it exact).
+ */
+export class RegionGlue {
+  code: (limit: number, entry: number) => number = () => 0;
+  translation: BlockTranslation | null = null;
+  /** Instructions of the current run already added to cpu.instructionsRetired. */
+  private synced = 0;
+  private readonly flags: Int32Array;
+  private readonly exit: Int32Array;
+
+  constructor(private readonly cpu: Cpu, private readonly blocks: readonly CodeBlock[], private readonly mode: number, tier: WasmRecords) {
+    this.flags = tier.flags;
+    this.exit = tier.exit;
+  }
+
+  /**
+   * Code of the region was written (cpu.discardBlock dropped this translation with the block:
+   * see CodeBlock.holders), or the translation was replaced.
+   */
+  private stale(): boolean {
+    return this.blocks[0].translation !== this.translation;
+  }
+
+  /** Flag record: memory → CPU. */
+  private takeFlags(): void {
+    const cpu = this.cpu, flags = this.flags;
+    cpu.lazyOp = flags[F_OP];
+    cpu.lazyBits = flags[F_BITS];
+    cpu.lazyA = flags[F_A] >>> 0;
+    cpu.lazyB = flags[F_B] >>> 0;
+    cpu.lazyResult = flags[F_RESULT] >>> 0;
+    cpu.lazyCarryIn = flags[F_CARRY_IN];
+    cpu.eflags = flags[F_EFLAGS];
+  }
+
+  /** Flag record: CPU → memory. */
+  private giveFlags(): void {
+    const cpu = this.cpu, flags = this.flags;
+    flags[F_OP] = cpu.lazyOp;
+    flags[F_BITS] = cpu.lazyBits;
+    flags[F_A] = cpu.lazyA;
+    flags[F_B] = cpu.lazyB;
+    flags[F_RESULT] = cpu.lazyResult;
+    flags[F_CARRY_IN] = cpu.lazyCarryIn;
+    flags[F_EFLAGS] = cpu.eflags;
+  }
+
+  /**
+   * Before a call out: the instruction at `start` is the current one, and `done` instructions
+   * (those of the blocks before the current one) have retired. As in the interpreter, the
+   * processor's count moves at block boundaries (RDTSC and the performance counters see it as of
+   * the running block's start).
+   */
+  private enter(start: number, done: number): void {
+    const cpu = this.cpu;
+    cpu.instructionsRetired += done - this.synced;
+    this.synced = done;
+    cpu.instructionStart = start;
+  }
+
+  /** A fault at instruction `index` of the running block: the block's instructions before it retire. */
+  private faulted(index: number): void {
+    this.cpu.instructionsRetired += index;
+    this.synced += index;
+  }
+
+  /**
+   * The processor's own read path (TLB miss, device memory, a page-crossing access). A fault is
+   * noted in the exit record for the code to leave through (it cannot pass through wasm frames with
+   * the locals' state), and raised again by run().
+   */
+  readonly read = (kind: number, address: number, start: number, done: number, index: number): number => {
+    this.enter(start, done);
+    const cpu = this.cpu, seg = kind >> 3;
+    try {
+      switch (kind & 7) {
+        case 1: return cpu.read8(seg, address);
+        case 2: return cpu.read16(seg, address);
+        default: return cpu.read32(seg, address);
+      }
+    } catch (error) {
+      if (error !== FAULT_SIGNAL) throw error;
+      this.faulted(index);
+      this.exit[EXIT_FAULT] = 1;
+      return 0;
+    }
+  };
+
+  /** Returns 1 when a block of the region went stale (the store hit its code). */
+  readonly write = (kind: number, address: number, value: number, start: number, done: number, index: number): number => {
+    this.enter(start, done);
+    const cpu = this.cpu, seg = kind >> 3;
+    try {
+      switch (kind & 7) {
+        case 1: cpu.write8(seg, address, value); break;
+        case 2: cpu.write16(seg, address, value); break;
+        default: cpu.write32(seg, address, value);
+      }
+    } catch (error) {
+      if (error !== FAULT_SIGNAL) throw error;
+      this.faulted(index);
+      this.exit[EXIT_FAULT] = 1;
+      return 0;
+    }
+    return this.stale() ? 1 : 0;
+  };
+
+  /**
+   * IN (kind = size) or OUT (kind = 8 + size) through the processor's port path, with its I/O
+   * permission check; a fault is reported as `read` reports one.
+   */
+  readonly port = (kind: number, port: number, value: number, start: number, done: number, index: number): number => {
+    this.enter(start, done);
+    const size = (kind & 7) as 1 | 2 | 4;
+    try {
+      if (kind < 8) return portRead(this.cpu, port, size);
+      portWrite(this.cpu, port, size, value);
+      return 0;
+    } catch (error) {
+      if (error !== FAULT_SIGNAL) throw error;
+      this.faulted(index);
+      this.exit[EXIT_FAULT] = 1;
+      return 0;
+    }
+  };
+
+  /** Raises exception `vector` (no error code) at the current instruction, as `read` reports a fault. */
+  readonly fault = (vector: number, start: number, done: number, index: number): void => {
+    this.enter(start, done);
+    try {
+      this.cpu.raise(vector);
+    } catch (error) {
+      if (error !== FAULT_SIGNAL) throw error;
+      this.faulted(index);
+      this.exit[EXIT_FAULT] = 1;
+    }
+  };
+
+  /**
+   * Runs instruction `index` of block `k` through its handler; returns 1 when the code must leave
+   * (control went elsewhere, the mode or the code changed, interrupts need a look), with EIP in the
+   * exit record.
+   */
+  readonly handler = (k: number, index: number, done: number): number => {
+    const cpu = this.cpu;
+    const block = this.blocks[k];
+    const insn = block.instructions[index];
+    this.enter(index === 0 ? block.startEip : block.instructions[index - 1].nextEip, done);
+    this.takeFlags();
+    cpu.eip = insn.nextEip;
+    try {
+      insn.exec(cpu, insn);
+    } catch (error) {
+      // A task switch that committed may have moved instructionStart: the fault restarts there.
+      if (error === FAULT_SIGNAL) this.faulted(index);
+      throw error;
+    }
+    this.giveFlags();
+    const leave = TERMINATES[insn.opcode] !== 0 || cpu.eip !== insn.nextEip || cpu.interruptShadow !== 0 || cpu.stallPending !== 0 ||
+      cpu.halted || currentJitMode(cpu) !== this.mode;
+    if (!leave && !this.stale()) return 0;
+    this.exit[EXIT_EIP] = cpu.eip;
+    return 1;
+  };
+
+  readonly run = (limit: number, entry: number): number => {
+    if (limit < 0) throw JIT_RUNTIME.priming;
+    const cpu = this.cpu;
+    const blocks = this.blocks;
+    this.giveFlags();
+    this.synced = 0;
+    const done = this.code(limit, entry);
+    this.takeFlags();
+    const exit = this.exit;
+    if (exit[EXIT_FAULT] !== 0) {
+      // The state of the faulting instruction's start is in the CPU; the run loop delivers it.
+      exit[EXIT_FAULT] = 0;
+      throw FAULT_SIGNAL;
+    }
+    const eip = exit[EXIT_EIP];
+    cpu.eip = eip;
+    JIT_RUNTIME.exit.block = blocks[exit[EXIT_BLOCK]];
+    const retired = done < 0 ? ~done : done;
+    cpu.instructionsRetired += retired - this.synced;
+    return done;
+  };
+}
