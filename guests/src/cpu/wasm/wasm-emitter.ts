@@ -137,8 +137,9 @@ export class WasmRegionEmitter {
   }
 
   /**
-   * Loads the state, then opens the fault, unchainable-exit and exit blocks, the dispatch loop and one block per
-   * region block, and switches on the entry index: block k's code follows the end of its block.
+   * Loads the state, then opens the fault, unchainable-exit and exit blocks, the dispatch loop and
+   * one block per region block, and switches on the entry index: block k's code follows the end of
+   * its block.
    */
   prologue(): void {
     const f = this.f;
