@@ -111,9 +111,16 @@ export class WasmRegionEmitter {
     this.temps = 0;
   }
 
-  beginInstruction(index: number, insn: DecodedInstruction): void {
+  /**
+   * The current instruction's flags are replaced before anything can see them (flag-liveness.ts):
+   * its flag writes are left out.
+   */
+  flagsDead = false;
+
+  beginInstruction(index: number, insn: DecodedInstruction, flagsDead = false): void {
     this.index = index;
     this.insn = insn;
+    this.flagsDead = flagsDead;
     this.temps = 0;
     this.wroteSlowly = false;
   }
@@ -501,6 +508,10 @@ export class WasmRegionEmitter {
 
   /** Records a lazy flag operation from temporaries a, b, r (truncated to `bits`). */
   setLazy(op: number, a: number, b: number, r: number, bits = 32, carryIn = -1): void {
+    if (this.flagsDead) {
+      this.flagOp = UNKNOWN;
+      return;
+    }
     this.f.i32(op).set(FOP).i32(bits).set(FBITS);
     if (carryIn >= 0) this.f.get(carryIn).set(FC);
     else this.f.i32(0).set(FC);
@@ -614,6 +625,10 @@ export class WasmRegionEmitter {
 
   /** Flags NONE: EFLAGS from a result with the given CF and OF temporaries (0/1). */
   setResultFlags(r: number, cf: number, of: number, bits = 32): void {
+    if (this.flagsDead) {
+      this.flagOp = UNKNOWN;
+      return;
+    }
     const f = this.f;
     f.get(EFL).i32(~ARITH_FLAGS).op(Op.I32_AND);
     f.get(cf).op(Op.I32_OR);

@@ -21,6 +21,7 @@
  */
 import { BlockTranslation, type CodeBlock } from "../code-block.js";
 import type { Cpu } from "../cpu.js";
+import { flagsDeadAfter } from "../flag-liveness.js";
 import { CpuArea } from "../guest-memory.js";
 import { JitMode } from "../jit-mode.js";
 import { DS, ES, IMPORT_FAULT, IMPORT_HANDLER, IMPORT_PORT, IMPORT_READ, IMPORT_WRITE, type Layout, MATERIALIZE, NeedsHandler, SS, Unsupported, WasmRegionEmitter } from "./wasm-emitter.js";
@@ -94,7 +95,7 @@ export function translateRegionToWasm(cpu: Cpu, region: readonly CodeBlock[], mo
       const list = block.instructions;
       let ended = false;
       for (let i = 0; i < list.length && !ended; i++) {
-        e.beginInstruction(i, list[i]);
+        e.beginInstruction(i, list[i], flagsDeadAfter(list, i));
         const mark = e.mark();
         try {
           ended = translateInstruction(e) === "exits";
