@@ -150,16 +150,8 @@ export class WasmRegionEmitter {
    */
   prologue(): void {
     const f = this.f;
-    for (let r = 0; r < 8; r++) f.i32(0).memory(Op.I32_LOAD, this.layout.regs + 4 * r).set(REG0 + r);
-    // The whole record, so that an exit before the region's first flag writer hands it back unchanged.
-    const flags = this.layout.flags;
-    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_OP).set(FOP);
-    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_BITS).set(FBITS);
-    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_A).set(FA);
-    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_B).set(FB);
-    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_RESULT).set(FR);
-    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_CARRY_IN).set(FC);
-    f.i32(0).memory(Op.I32_LOAD, flags + 4 * F_EFLAGS).set(EFL);
+    // The whole flag record too, so that an exit before the region's first flag writer hands it back unchanged.
+    this.loadState();
     f.get(ENTRY).set(BI);
     this.faultLabel = this.open("block");
     this.unchainableLabel = this.open("block");
@@ -231,16 +223,8 @@ export class WasmRegionEmitter {
     for (let r = 0; r < 8; r++) if ((this.written & (1 << r)) !== 0) f.i32(0).get(REG0 + r).memory(Op.I32_STORE, this.layout.regs + 4 * r);
     f.i32(0).get(EIP).memory(Op.I32_STORE, this.layout.exit + 4 * EXIT_EIP);
     f.i32(0).get(XB).memory(Op.I32_STORE, this.layout.exit + 4 * EXIT_BLOCK);
-    if (this.flagsWritten) {
-      const flags = this.layout.flags;
-      f.i32(0).get(FOP).memory(Op.I32_STORE, flags + 4 * F_OP);
-      f.i32(0).get(FBITS).memory(Op.I32_STORE, flags + 4 * F_BITS);
-      f.i32(0).get(FA).memory(Op.I32_STORE, flags + 4 * F_A);
-      f.i32(0).get(FB).memory(Op.I32_STORE, flags + 4 * F_B);
-      f.i32(0).get(FR).memory(Op.I32_STORE, flags + 4 * F_RESULT);
-      f.i32(0).get(FC).memory(Op.I32_STORE, flags + 4 * F_CARRY_IN);
-    }
-    if (this.eflWritten || this.flagsWritten) f.i32(0).get(EFL).memory(Op.I32_STORE, this.layout.flags + 4 * F_EFLAGS);
+    if (this.flagsWritten) this.storeFlags();
+    else if (this.eflWritten) f.i32(0).get(EFL).memory(Op.I32_STORE, this.layout.flags + 4 * F_EFLAGS);
   }
 
   // ---- Registers ------------------------------------------------------------------------------

@@ -489,28 +489,45 @@ function updateRm(e: WasmRegionEmitter, size: number, compute: (a: number) => nu
   });
 }
 
+/**
+ * The count of a shift or rotate (C0/C1 by a constant, D0/D1 by 1, D2/D3 by CL, masked to 5 bits)
+ * in a temporary for `update`, reduced modulo `modulo` when constant (rotates). A constant count
+ * of 0 does nothing; a CL count runs `update` only when not 0, since then nothing changes, flags
+ * included, so after it the flags are known only at run time. CL counts only at 32 bits (narrow
+ * ones run through the handler).
+ */
+function countedUpdate(e: WasmRegionEmitter, update: (count: number, constant: number, byCl: boolean) => void, modulo = 32): "continues" {
+  const insn = e.insn;
+  const f = e.f;
+  const op = insn.opcode;
+  const byCl = op >= 0xd2;
+  const constant = op <= 0xc1 ? insn.imm & 31 : 1;
+  if (!byCl && constant === 0) return "continues";
+  if (byCl && width(insn) !== 4) throw new NeedsHandler();
+  const count = e.temp();
+  if (byCl) f.get(REG0 + 1).i32(31).op(Op.I32_AND).set(count);
+  else f.i32(constant % modulo).set(count);
+  if (!byCl) {
+    update(count, constant, false);
+    return "continues";
+  }
+  const flagsBefore = e.flagOp;
+  f.get(count);
+  e.open("if");
+  update(count, constant, true);
+  e.close();
+  e.flagOp = flagsBefore === Lazy.NONE ? Lazy.NONE : UNKNOWN;
+  return "continues";
+}
+
 /** SHL/SAL, SHR, SAR by a constant or by CL, on a register or memory, as alu.ts shiftRotate. */
 function shift(e: WasmRegionEmitter): "continues" {
   const insn = e.insn;
   const f = e.f;
-  const op = insn.opcode;
   const size = width(insn);
   const bits = size * 8;
   const kind = insn.reg === 6 ? 4 : insn.reg;
-  const byCl = op >= 0xd2;
-  const constant = op <= 0xc1 ? insn.imm & 31 : 1;
-  if (!byCl && constant === 0) return "continues";
-  if (byCl && bits !== 32) throw new NeedsHandler();
-  const count = e.temp();
-  if (byCl) f.get(REG0 + 1).i32(31).op(Op.I32_AND).set(count);
-  else f.i32(constant).set(count);
-  // A count of 0 (mod 32) changes nothing, flags included.
-  if (byCl) {
-    f.get(count);
-    e.open("if");
-  }
-  const flagsBefore = e.flagOp;
-  updateRm(e, size, (v) => {
+  return countedUpdate(e, (count, constant, byCl) => updateRm(e, size, (v) => {
     const r = e.temp(), cf = e.temp(), of = e.temp();
     const mask = sizeMask(size);
     if (kind === 4) {
@@ -542,68 +559,46 @@ function shift(e: WasmRegionEmitter): "continues" {
     }
     e.setResultFlags(r, cf, of, bits);
     return r;
-  });
-  if (byCl) {
-    e.close();
-    // The flags are NONE or what they were, depending on the count: known only at run time.
-    e.flagOp = flagsBefore === Lazy.NONE ? Lazy.NONE : UNKNOWN;
-  }
-  return "continues";
+  }));
 }
 
 /** ROL, ROR by a constant or by CL (32-bit), on a register or memory, as alu.ts shiftRotate: CF and OF change, the other flags stay. */
 function rotate(e: WasmRegionEmitter): "continues" {
   const insn = e.insn;
   const f = e.f;
-  const op = insn.opcode;
   const size = width(insn);
   const bits = size * 8;
   const left = insn.reg === 0;
-  const byCl = op >= 0xd2;
-  const constant = op <= 0xc1 ? insn.imm & 31 : 1;
-  if (!byCl && constant === 0) return "continues";
-  if (byCl && bits !== 32) throw new NeedsHandler();
-  const count = e.temp();
-  if (byCl) f.get(REG0 + 1).i32(31).op(Op.I32_AND).set(count);
-  else f.i32(constant % bits).set(count);
-  if (byCl) {
-    f.get(count);
-    e.open("if");
-  }
-  const flagsBefore = e.flagOp;
-  // The other flags as they stand, before the operand is touched (nothing may change before a fault).
-  const before = e.eflags();
-  const kept = e.temp();
-  f.get(before).set(kept);
-  updateRm(e, size, (v) => {
-    const r = e.temp(), cf = e.temp(), of = e.temp();
-    const mask = sizeMask(size);
-    if (bits === 32) {
-      f.get(v).get(count).op(left ? Op.I32_ROTL : Op.I32_ROTR).set(r);
-    } else {
-      // Narrow: (v << n | v >>> (bits - n)) & mask, n = count mod bits (0 leaves v).
-      f.get(v);
-      f.get(v).get(count).op(left ? Op.I32_SHL : Op.I32_SHR_U);
-      f.get(v).i32(bits).get(count).op(Op.I32_SUB).op(left ? Op.I32_SHR_U : Op.I32_SHL).op(Op.I32_OR).i32(mask).op(Op.I32_AND);
-      f.get(count).op(Op.I32_EQZ).op(Op.SELECT).set(r);
-    }
-    if (left) {
-      f.get(r).i32(1).op(Op.I32_AND).set(cf);
-      f.get(r).i32(bits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).get(cf).op(Op.I32_XOR).set(of);
-    } else {
-      f.get(r).i32(bits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).set(cf);
-      f.get(r).i32(bits - 2).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).get(cf).op(Op.I32_XOR).set(of);
-    }
-    f.get(kept).i32(~0x801).op(Op.I32_AND).get(cf).op(Op.I32_OR).get(of).i32(11).op(Op.I32_SHL).op(Op.I32_OR).set(EFL);
-    f.i32(Lazy.NONE).set(FOP);
-    e.markFlagsNone();
-    return r;
-  });
-  if (byCl) {
-    e.close();
-    e.flagOp = flagsBefore === Lazy.NONE ? Lazy.NONE : UNKNOWN;
-  }
-  return "continues";
+  return countedUpdate(e, (count) => {
+    // The other flags as they stand, before the operand is touched (nothing may change before a fault).
+    const before = e.eflags();
+    const kept = e.temp();
+    f.get(before).set(kept);
+    updateRm(e, size, (v) => {
+      const r = e.temp(), cf = e.temp(), of = e.temp();
+      const mask = sizeMask(size);
+      if (bits === 32) {
+        f.get(v).get(count).op(left ? Op.I32_ROTL : Op.I32_ROTR).set(r);
+      } else {
+        // Narrow: (v << n | v >>> (bits - n)) & mask, n = count mod bits (0 leaves v).
+        f.get(v);
+        f.get(v).get(count).op(left ? Op.I32_SHL : Op.I32_SHR_U);
+        f.get(v).i32(bits).get(count).op(Op.I32_SUB).op(left ? Op.I32_SHR_U : Op.I32_SHL).op(Op.I32_OR).i32(mask).op(Op.I32_AND);
+        f.get(count).op(Op.I32_EQZ).op(Op.SELECT).set(r);
+      }
+      if (left) {
+        f.get(r).i32(1).op(Op.I32_AND).set(cf);
+        f.get(r).i32(bits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).get(cf).op(Op.I32_XOR).set(of);
+      } else {
+        f.get(r).i32(bits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).set(cf);
+        f.get(r).i32(bits - 2).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).get(cf).op(Op.I32_XOR).set(of);
+      }
+      f.get(kept).i32(~0x801).op(Op.I32_AND).get(cf).op(Op.I32_OR).get(of).i32(11).op(Op.I32_SHL).op(Op.I32_OR).set(EFL);
+      f.i32(Lazy.NONE).set(FOP);
+      e.markFlagsNone();
+      return r;
+    });
+  }, bits);
 }
 
 /**
