@@ -207,14 +207,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
   }
   if (op === 0xc9 && insn.opSize32) {
     // LEAVE: ESP = EBP, then EBP popped.
-    const frame = regTemp(e, 5);
-    const v = e.temp();
-    e.readMemory(frame, 4, false, SS);
-    f.set(v);
-    f.get(frame).i32(4).op(Op.I32_ADD);
-    e.setReg(4);
-    f.get(v);
-    e.setReg(5);
+    pop(e, regTemp(e, 5), 5);
     return "continues";
   }
   if (((op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef))) {
@@ -376,14 +369,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     return "continues";
   }
   if (op >= 0x58 && op <= 0x5f) {
-    const addr = regTemp(e, 4);
-    const v = e.temp();
-    e.readMemory(addr, 4, false, SS);
-    f.set(v);
-    f.get(addr).i32(4).op(Op.I32_ADD);
-    e.setReg(4);
-    f.get(v);
-    e.setReg(op & 7);
+    pop(e, regTemp(e, 4), op & 7);
     return "continues";
   }
   if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
@@ -433,6 +419,18 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     return "continues";
   }
   throw new NeedsHandler();
+}
+
+/** Pops the dword at SS:`top` (a temporary) into register `into`, ESP = top + 4 first (so POP ESP keeps the value). */
+function pop(e: WasmRegionEmitter, top: number, into: number): void {
+  const f = e.f;
+  const v = e.temp();
+  e.readMemory(top, 4, false, SS);
+  f.set(v);
+  f.get(top).i32(4).op(Op.I32_ADD);
+  e.setReg(4);
+  f.get(v);
+  e.setReg(into);
 }
 
 function regTemp(e: WasmRegionEmitter, r: number, size = 4): number {
