@@ -32,6 +32,8 @@ export const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, IMPORT_FAULT
 
 /** The region cannot be compiled here (the JavaScript translator takes it). */
 export class Unsupported extends Error {}
+/** Return sites a RET compares against before it leaves (each costs a comparison on every return). */
+const MAX_RETURN_SITES = 8;
 /** The instruction has no native code here: it runs through its interpreter handler. */
 export class NeedsHandler extends Error {}
 
@@ -74,10 +76,18 @@ export class WasmRegionEmitter {
   readonly writeNeed: number;
   /** Start EIP → index of the region's blocks. */
   private readonly indexOf = new Map<number, number>();
+  /** Region blocks that start where a CALL in the region returns to (at most MAX_RETURN_SITES). */
+  private readonly returnSites: number[] = [];
 
   constructor(readonly blocks: readonly CodeBlock[], readonly layout: Layout, mode: number) {
     for (let i = 2; i < TEMP0 + TEMPS; i++) this.f.local();
     blocks.forEach((b, k) => { if (!this.indexOf.has(b.startEip)) this.indexOf.set(b.startEip, k); });
+    for (const block of blocks) {
+      for (const insn of block.instructions) {
+        const k = insn.opcode === 0xe8 ? this.indexOf.get(insn.nextEip) : undefined;
+        if (k !== undefined && !this.returnSites.includes(k) && this.returnSites.length < MAX_RETURN_SITES) this.returnSites.push(k);
+      }
+    }
     const user = (mode & JitMode.USER) !== 0;
     this.readNeed = user ? Tlb.USER_READ : Tlb.VALID;
     this.readMask = this.readNeed | Tlb.MMIO;
@@ -186,6 +196,25 @@ export class WasmRegionEmitter {
       f.i32(k).set(BI);
       f.get(DONE).i32(this.blocks[k].instructions.length).op(Op.I32_ADD).get(LIMIT).op(Op.I32_LE_S);
       f.brIf(this.depth - this.dispatchLabel);
+    }
+    this.branch(this.exitLabel);
+  }
+
+  /**
+   * After a RET (EIP in its local): control stays inside when it returns to the region's own call
+   * sites (the blocks after its CALLs), else leaves.
+   */
+  returnTo(): void {
+    const f = this.f;
+    f.get(DONE).i32(this.index + 1).op(Op.I32_ADD).set(DONE);
+    f.i32(this.blockIndex).set(XB);
+    for (const k of this.returnSites) {
+      f.get(EIP).i32(this.blocks[k].startEip).op(Op.I32_EQ);
+      this.open("if");
+      f.i32(k).set(BI);
+      f.get(DONE).i32(this.blocks[k].instructions.length).op(Op.I32_ADD).get(LIMIT).op(Op.I32_LE_S);
+      f.brIf(this.depth - this.dispatchLabel);
+      this.close();
     }
     this.branch(this.exitLabel);
   }

@@ -401,7 +401,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     f.set(EIP);
     f.get(addr).i32(4).op(Op.I32_ADD);
     e.setReg(4);
-    e.exitAfterInstruction();
+    e.returnTo();
     return "exits";
   }
   if (op >= 0x190 && op <= 0x19f && insn.mod === 3) {
