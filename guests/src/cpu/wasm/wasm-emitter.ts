@@ -15,7 +15,7 @@ export const enum Lazy { NONE = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5
 /** No flag writer seen yet in the block: the flags are the CPU's, unknown here. */
 export const UNKNOWN = -1;
 export const ARITH_FLAGS = 0x8d5;
-export const DS = 3, SS = 2, ES = 0;
+export const ES = 0, CS = 1, SS = 2, DS = 3;
 
 /** Locals: the parameters (limit, entry block), then these. */
 export const LIMIT = 0, ENTRY = 1;

@@ -23,6 +23,7 @@ export interface WasmRecords {
  * fault inside one finds it exact).
  */
 export class RegionGlue {
+  /** The module's run function, set once it is instantiated (its imports are this object's methods). */
   code: (limit: number, entry: number) => number = () => 0;
   translation: BlockTranslation | null = null;
   /** Instructions of the current run already added to cpu.instructionsRetired. */
@@ -186,7 +187,6 @@ export class RegionGlue {
   };
 
   readonly run = (limit: number, entry: number): number => {
-    if (limit < 0) throw JIT_RUNTIME.priming;
     const cpu = this.cpu;
     const blocks = this.blocks;
     this.giveFlags();

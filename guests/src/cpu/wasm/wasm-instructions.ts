@@ -1,8 +1,9 @@
 /**
- * Native WebAssembly for the integer instructions hot code is made of. Each throws NeedsHandler
- * before emitting anything it cannot do, and the instruction then runs through its interpreter
- * handler (see WasmRegionEmitter.callHandler). Arithmetic follows alu.ts: operands and results
- * truncated to the operand size, flags recorded with the interpreter's LazyOp records.
+ * Native WebAssembly for the integer instructions hot code is made of. What one cannot do throws
+ * NeedsHandler (the translator takes back what was emitted for it), and the instruction then runs
+ * through its interpreter handler (see WasmRegionEmitter.callHandler). Arithmetic follows alu.ts:
+ * operands and results truncated to the operand size, flags recorded with the interpreter's LazyOp
+ * records.
  */
 import type { DecodedInstruction } from "../instruction.js";
 import { DS, EFL, EIP, ES, FOP, Lazy, NeedsHandler, REG0, SS, UNKNOWN, type WasmRegionEmitter } from "./wasm-emitter.js";

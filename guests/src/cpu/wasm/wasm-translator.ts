@@ -24,7 +24,7 @@ import type { Cpu } from "../cpu.js";
 import { flagsDeadAfter } from "../flag-liveness.js";
 import { CpuArea } from "../guest-memory.js";
 import { JitMode } from "../jit-mode.js";
-import { DS, ES, IMPORT_FAULT, IMPORT_HANDLER, IMPORT_PORT, IMPORT_READ, IMPORT_WRITE, type Layout, MATERIALIZE, NeedsHandler, SS, Unsupported, WasmRegionEmitter } from "./wasm-emitter.js";
+import { CS, DS, ES, IMPORT_FAULT, IMPORT_HANDLER, IMPORT_PORT, IMPORT_READ, IMPORT_WRITE, type Layout, MATERIALIZE, NeedsHandler, SS, Unsupported, WasmRegionEmitter } from "./wasm-emitter.js";
 import { materializer } from "./wasm-flags.js";
 import { RegionGlue, type WasmRecords } from "./wasm-glue.js";
 import { translateInstruction } from "./wasm-instructions.js";
@@ -42,7 +42,7 @@ if (IMPORTED_FUNCTIONS.length !== MATERIALIZE) throw new Error("the emitter's fu
 
 /** Whether code in `mode` is what this tier handles: flat ES/CS/SS/DS and a 32-bit stack. */
 function supportedMode(mode: number): boolean {
-  const flat = (1 << ES) | (1 << 1) | (1 << SS) | (1 << DS);
+  const flat = (1 << ES) | (1 << CS) | (1 << SS) | (1 << DS);
   return (mode & flat) === flat && (mode & JitMode.STACK32) !== 0 && (mode & JitMode.ALIGNMENT_CHECK) === 0;
 }
 
