@@ -58,6 +58,9 @@ export class WasmRegionEmitter {
   private wroteSlowly = false;
   private exitLabel = 0;
   private dispatchLabel = 0;
+  /** Depth of each region block's switch arm (its end is where the block's code starts), and of the current block's own loop. */
+  private readonly armLabels: number[] = [];
+  private selfLabel = 0;
   /** Static knowledge of the flag record in the locals at this point. */
   flagOp = UNKNOWN;
   /** Operand size of that operation, in bits. */
@@ -168,7 +171,7 @@ export class WasmRegionEmitter {
     this.exitLabel = this.open("block");
     this.dispatchLabel = this.open("loop");
     const n = this.blocks.length;
-    for (let k = n - 1; k >= 0; k--) this.open("block");
+    for (let k = n - 1; k >= 0; k--) this.armLabels[k] = this.open("block");
     f.get(BI);
     f.code.byte(Op.BR_TABLE);
     f.code.u32(n);
@@ -176,10 +179,15 @@ export class WasmRegionEmitter {
     f.code.u32(0);
   }
 
-  /** Ends the switch arm before block k's code (call before emitting block k). */
+  /**
+   * Ends the previous block's code and the switch arm before block k's code (call before emitting
+   * block k), and opens the loop a branch back to block k's own start takes.
+   */
   beginBlock(k: number): void {
+    if (k > 0) this.close(); // the previous block's loop
     this.close();
     this.blockIndex = k;
+    this.selfLabel = this.open("loop");
     // Control may come from anywhere: nothing is known of the flags.
     this.flagOp = UNKNOWN;
   }
@@ -192,10 +200,13 @@ export class WasmRegionEmitter {
     f.i32(this.blockIndex).set(XB);
     const k = this.indexOf.get(eip);
     if (k !== undefined) {
-      // Another block must fit in the budget: done + its length <= limit.
-      f.i32(k).set(BI);
+      // Another block must fit in the budget: done + its length <= limit. Forward to a later
+      // block, and back to this block's start, are direct branches (the later block's arm is
+      // still open here); other ways back go through the dispatch loop.
+      if (k < this.blockIndex) f.i32(k).set(BI);
       f.get(DONE).i32(this.blocks[k].instructions.length).op(Op.I32_ADD).get(LIMIT).op(Op.I32_LE_S);
-      f.brIf(this.depth - this.dispatchLabel);
+      const target = k > this.blockIndex ? this.armLabels[k] : k === this.blockIndex ? this.selfLabel : this.dispatchLabel;
+      f.brIf(this.depth - target);
     }
     this.branch(this.exitLabel);
   }
@@ -231,6 +242,7 @@ export class WasmRegionEmitter {
     const f = this.f;
     // Every block's code ends in a branch; validation needs the fallthrough typed.
     f.op(Op.UNREACHABLE);
+    this.close(); // the last block's loop
     this.close(); // dispatch loop
     this.close(); // exit block
     this.writeBack();
@@ -554,8 +566,50 @@ export class WasmRegionEmitter {
       case Lazy.SUB: f.get(FA).get(FB).op(Op.I32_LT_U); return;
       case Lazy.LOGIC: f.i32(0); return;
       case Lazy.NONE: case Lazy.INC: case Lazy.DEC: f.get(EFL).i32(1).op(Op.I32_AND); return;
-      default: f.get(this.eflagsNow()).i32(1).op(Op.I32_AND); return;
+      default: this.dynamicCarry(); return;
     }
+  }
+
+  /**
+   * CF of a record known only at run time, without the materialiser (an INC or DEC at a block's
+   * start reads it on every pass): flags.ts lazyCarry as a chain of selects on the operation.
+   */
+  private dynamicCarry(): void {
+    const f = this.f;
+    const is = (op: number) => f.get(FOP).i32(op).op(Op.I32_EQ);
+    const t = this.temp();
+    f.get(EFL).i32(1).op(Op.I32_AND).set(t); // NONE, INC, DEC keep it in EFLAGS
+    f.get(FR).get(FA).op(Op.I32_LT_U).get(t);
+    is(Lazy.ADD);
+    f.op(Op.SELECT).set(t);
+    f.get(FA).get(FB).op(Op.I32_LT_U).get(t);
+    is(Lazy.SUB);
+    f.op(Op.SELECT).set(t);
+    f.i32(0).get(t);
+    is(Lazy.LOGIC);
+    f.op(Op.SELECT).set(t);
+    f.get(FR).get(FA).op(Op.I32_LE_U).get(FR).get(FA).op(Op.I32_LT_U).get(FC).op(Op.SELECT).get(t);
+    is(Lazy.ADC);
+    f.op(Op.SELECT).set(t);
+    f.get(FA).get(FB).op(Op.I32_LE_U).get(FA).get(FB).op(Op.I32_LT_U).get(FC).op(Op.SELECT).get(t);
+    is(Lazy.SBB);
+    f.op(Op.SELECT);
+  }
+
+  /** ZF of a record known only at run time: from EFLAGS when it is NONE, else the result is zero. */
+  private dynamicZero(): void {
+    const f = this.f;
+    f.get(EFL).i32(6).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND);
+    f.get(FR).op(Op.I32_EQZ);
+    f.get(FOP).op(Op.I32_EQZ).op(Op.SELECT);
+  }
+
+  /** SF of a record known only at run time: from EFLAGS when it is NONE, else the result's top bit. */
+  private dynamicSign(): void {
+    const f = this.f;
+    f.get(EFL).i32(7).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND);
+    f.get(FR).get(FBITS).i32(1).op(Op.I32_SUB).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND);
+    f.get(FOP).op(Op.I32_EQZ).op(Op.SELECT);
   }
 
   /** Pushes bit `bit` of an EFLAGS value held in local `efl` as 0/1. */
@@ -587,6 +641,17 @@ export class WasmRegionEmitter {
   /** Pushes condition `cc` (0..15, the Jcc/SETcc/CMOVcc encoding) as 0/1. */
   condition(cc: number): void {
     const f = this.f;
+    if (this.flagOp === UNKNOWN && (cc >> 1 === 1 || cc >> 1 === 2 || cc >> 1 === 3 || cc >> 1 === 4)) {
+      // The common conditions straight from the record, without folding it.
+      switch (cc >> 1) {
+        case 1: this.dynamicCarry(); break;
+        case 2: this.dynamicZero(); break;
+        case 3: this.dynamicCarry(); this.dynamicZero(); f.op(Op.I32_OR); break;
+        default: this.dynamicSign(); break;
+      }
+      if ((cc & 1) !== 0) f.op(Op.I32_EQZ);
+      return;
+    }
     if (this.flagOp === UNKNOWN || this.flagOp === Lazy.NONE) {
       const efl = this.eflagsNow();
       const CF = 0, PF = 2, ZF = 6, SF = 7, OF = 11;
