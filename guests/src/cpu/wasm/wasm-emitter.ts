@@ -12,7 +12,7 @@ import { JitMode } from "../jit-mode.js";
 import { FunctionBuilder, Op, ValueType } from "./wasm-module.js";
 
 export const enum Lazy { NONE = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7 }
-/** No flag writer seen yet in the block: the flags are the CPU's, unknown here. */
+/** The producer of the flag record is not known here (control came from elsewhere, a handler or a shift by CL ran): the code reads the record. */
 export const UNKNOWN = -1;
 export const ARITH_FLAGS = 0x8d5;
 export const ES = 0, CS = 1, SS = 2, DS = 3;
@@ -353,7 +353,7 @@ export class WasmRegionEmitter {
   /**
    * Pushes the `size`-byte value at linear `addr` (the operand's flat segment): straight from RAM
    * through the TLB, else through the processor's own access path (TLB miss, device memory, a
-   * page-crossing access), which raises any fault with the state synchronised first.
+   * page-crossing access), whose fault leaves through the fault exit.
    */
   readMemory(addr: number, size: number, signed = false, segment = this.insn.segment): void {
     const f = this.f;
