@@ -94,10 +94,7 @@ export interface Region {
   absent: Set<number>;
 }
 
-/**
- * The region entered at `head`: blocks of the same linear (so the same physical) page, for the
- * same CS base and code size, reachable from it along static edges, breadth first.
- */
+/** How far a region may grow, and whether it must loop (the two translators differ). */
 export interface RegionLimits {
   maxBlocks: number;
   maxInstructions: number;
@@ -107,12 +104,17 @@ export interface RegionLimits {
 
 const JAVASCRIPT_REGIONS: RegionLimits = { maxBlocks: MAX_REGION_BLOCKS, maxInstructions: MAX_REGION_INSTRUCTIONS, loopsOnly: true };
 /**
- * WebAssembly compiles in well under a millisecond per region and runs at full speed at once, so
+ * V8 compiles a WebAssembly region in about a millisecond and runs it at full speed at once, so
  * its regions take in what the page has decoded, loop or not: control that stays inside a region
- * needs no trip through the dispatcher.
+ * needs no trip through the dispatcher. Smaller ones made the boot slower (24 blocks / 400
+ * instructions about the same; 8 / 200 and single blocks slower).
  */
 const WASM_REGIONS: RegionLimits = { maxBlocks: 128, maxInstructions: 4000, loopsOnly: false };
 
+/**
+ * The region entered at `head`: blocks of the same linear (so the same physical) page, for the
+ * same CS base and code size, reachable from it along static edges, breadth first.
+ */
 export function collectRegion(cpu: Cpu, head: CodeBlock, limits: RegionLimits = JAVASCRIPT_REGIONS): Region {
   const blocks = [head];
   const returnSites: number[] = [];
