@@ -199,15 +199,7 @@ export class WasmRegionEmitter {
     f.i32(eip).set(EIP);
     f.i32(this.blockIndex).set(XB);
     const k = this.indexOf.get(eip);
-    if (k !== undefined) {
-      // Another block must fit in the budget: done + its length <= limit. Forward to a later
-      // block, and back to this block's start, are direct branches (the later block's arm is
-      // still open here); other ways back go through the dispatch loop.
-      if (k < this.blockIndex) f.i32(k).set(BI);
-      f.get(DONE).i32(this.blocks[k].instructions.length).op(Op.I32_ADD).get(LIMIT).op(Op.I32_LE_S);
-      const target = k > this.blockIndex ? this.armLabels[k] : k === this.blockIndex ? this.selfLabel : this.dispatchLabel;
-      f.brIf(this.depth - target);
-    }
+    if (k !== undefined) this.passTo(k);
     this.branch(this.exitLabel);
   }
 
@@ -222,12 +214,24 @@ export class WasmRegionEmitter {
     for (const k of this.returnSites) {
       f.get(EIP).i32(this.blocks[k].startEip).op(Op.I32_EQ);
       this.open("if");
-      f.i32(k).set(BI);
-      f.get(DONE).i32(this.blocks[k].instructions.length).op(Op.I32_ADD).get(LIMIT).op(Op.I32_LE_S);
-      f.brIf(this.depth - this.dispatchLabel);
+      this.passTo(k);
       this.close();
     }
     this.branch(this.exitLabel);
+  }
+
+  /**
+   * Goes on at region block k when another block fits in the budget (done + its length <= limit),
+   * else falls through (to an exit). Forward to a later block, and back to this block's start, are
+   * direct branches (the later block's arm is still open here); other ways back go through the
+   * dispatch loop.
+   */
+  private passTo(k: number): void {
+    const f = this.f;
+    if (k < this.blockIndex) f.i32(k).set(BI);
+    f.get(DONE).i32(this.blocks[k].instructions.length).op(Op.I32_ADD).get(LIMIT).op(Op.I32_LE_S);
+    const target = k > this.blockIndex ? this.armLabels[k] : k === this.blockIndex ? this.selfLabel : this.dispatchLabel;
+    f.brIf(this.depth - target);
   }
 
   /** Leaves with EIP in the EIP local after the current instruction retired. */
