@@ -7,14 +7,14 @@
  */
 import type { CodeBlock } from "../code-block.js";
 import { Tlb } from "../cpu.js";
+import { ARITH_FLAGS } from "../constants.js";
+import { LazyOp } from "../flags.js";
 import type { DecodedInstruction } from "../instruction.js";
 import { JitMode } from "../jit-mode.js";
 import { FunctionBuilder, Op, ValueType } from "./wasm-module.js";
 
-export const enum Lazy { NONE = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7 }
 /** The producer of the flag record is not known here (control came from elsewhere, a handler or a shift by CL ran): the code reads the record. */
 export const UNKNOWN = -1;
-export const ARITH_FLAGS = 0x8d5;
 export const ES = 0, CS = 1, SS = 2, DS = 3;
 
 /** Locals: the parameters (limit, entry block), then these. */
@@ -556,7 +556,7 @@ export class WasmRegionEmitter {
    * the local holding it (EFL itself when the record is NONE).
    */
   private eflagsNow(): number {
-    if (this.flagOp === Lazy.NONE) return EFL;
+    if (this.flagOp === LazyOp.NONE) return EFL;
     const t = this.temp();
     this.f.get(FOP).get(FBITS).get(FA).get(FB).get(FR).get(FC).get(EFL).call(MATERIALIZE).set(t);
     return t;
@@ -566,10 +566,10 @@ export class WasmRegionEmitter {
   carry(): void {
     const f = this.f;
     switch (this.flagOp) {
-      case Lazy.ADD: f.get(FR).get(FA).op(Op.I32_LT_U); return;
-      case Lazy.SUB: f.get(FA).get(FB).op(Op.I32_LT_U); return;
-      case Lazy.LOGIC: f.i32(0); return;
-      case Lazy.NONE: case Lazy.INC: case Lazy.DEC: f.get(EFL).i32(1).op(Op.I32_AND); return;
+      case LazyOp.ADD: f.get(FR).get(FA).op(Op.I32_LT_U); return;
+      case LazyOp.SUB: f.get(FA).get(FB).op(Op.I32_LT_U); return;
+      case LazyOp.LOGIC: f.i32(0); return;
+      case LazyOp.NONE: case LazyOp.INC: case LazyOp.DEC: f.get(EFL).i32(1).op(Op.I32_AND); return;
       default: this.dynamicCarry(); return;
     }
   }
@@ -584,19 +584,19 @@ export class WasmRegionEmitter {
     const t = this.temp();
     f.get(EFL).i32(1).op(Op.I32_AND).set(t); // NONE, INC, DEC keep it in EFLAGS
     f.get(FR).get(FA).op(Op.I32_LT_U).get(t);
-    is(Lazy.ADD);
+    is(LazyOp.ADD);
     f.op(Op.SELECT).set(t);
     f.get(FA).get(FB).op(Op.I32_LT_U).get(t);
-    is(Lazy.SUB);
+    is(LazyOp.SUB);
     f.op(Op.SELECT).set(t);
     f.i32(0).get(t);
-    is(Lazy.LOGIC);
+    is(LazyOp.LOGIC);
     f.op(Op.SELECT).set(t);
     f.get(FR).get(FA).op(Op.I32_LE_U).get(FR).get(FA).op(Op.I32_LT_U).get(FC).op(Op.SELECT).get(t);
-    is(Lazy.ADC);
+    is(LazyOp.ADC);
     f.op(Op.SELECT).set(t);
     f.get(FA).get(FB).op(Op.I32_LE_U).get(FA).get(FB).op(Op.I32_LT_U).get(FC).op(Op.SELECT).get(t);
-    is(Lazy.SBB);
+    is(LazyOp.SBB);
     f.op(Op.SELECT);
   }
 
@@ -632,8 +632,8 @@ export class WasmRegionEmitter {
   private overflow(): void {
     const f = this.f;
     switch (this.flagOp) {
-      case Lazy.LOGIC: f.i32(0); return;
-      case Lazy.ADD: case Lazy.ADC: case Lazy.INC: f.get(FA).get(FR).op(Op.I32_XOR).get(FB).get(FR).op(Op.I32_XOR).op(Op.I32_AND).i32(this.flagBits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND); return;
+      case LazyOp.LOGIC: f.i32(0); return;
+      case LazyOp.ADD: case LazyOp.ADC: case LazyOp.INC: f.get(FA).get(FR).op(Op.I32_XOR).get(FB).get(FR).op(Op.I32_XOR).op(Op.I32_AND).i32(this.flagBits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND); return;
       default: f.get(FA).get(FB).op(Op.I32_XOR).get(FA).get(FR).op(Op.I32_XOR).op(Op.I32_AND).i32(this.flagBits - 1).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND); return;
     }
   }
@@ -656,7 +656,7 @@ export class WasmRegionEmitter {
       if ((cc & 1) !== 0) f.op(Op.I32_EQZ);
       return;
     }
-    if (this.flagOp === UNKNOWN || this.flagOp === Lazy.NONE) {
+    if (this.flagOp === UNKNOWN || this.flagOp === LazyOp.NONE) {
       const efl = this.eflagsNow();
       const CF = 0, PF = 2, ZF = 6, SF = 7, OF = 11;
       switch (cc >> 1) {
@@ -673,7 +673,7 @@ export class WasmRegionEmitter {
       return;
     }
     // Signed comparisons straight from the operands only at 32 bits (narrower ones are not sign-extended).
-    const sub = this.flagOp === Lazy.SUB;
+    const sub = this.flagOp === LazyOp.SUB;
     const sub32 = sub && this.flagBits === 32;
     switch (cc >> 1) {
       case 0: this.overflow(); break;
@@ -699,7 +699,7 @@ export class WasmRegionEmitter {
 
   /** The record is NONE now, EFLAGS in EFL (the caller set both). */
   markFlagsNone(): void {
-    this.flagOp = Lazy.NONE;
+    this.flagOp = LazyOp.NONE;
     this.flagBits = 32;
     this.flagsWritten = true;
     this.eflWritten = true;
@@ -722,8 +722,8 @@ export class WasmRegionEmitter {
     f.get(of).i32(11).op(Op.I32_SHL).op(Op.I32_OR);
     f.set(EFL);
     // The record must say NONE wherever it is written back.
-    f.i32(Lazy.NONE).set(FOP);
-    this.flagOp = Lazy.NONE;
+    f.i32(LazyOp.NONE).set(FOP);
+    this.flagOp = LazyOp.NONE;
     this.flagBits = 32;
     this.flagsWritten = true;
     this.eflWritten = true;

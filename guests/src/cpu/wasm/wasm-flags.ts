@@ -2,7 +2,8 @@
  * The flag materialiser each region module carries: a lazy flag record folded into EFLAGS, for
  * flag reads whose producer the emitter cannot know (control came from another block).
  */
-import { ARITH_FLAGS, Lazy } from "./wasm-emitter.js";
+import { ARITH_FLAGS } from "../constants.js";
+import { LazyOp } from "../flags.js";
 import { FunctionBuilder, Op, ValueType } from "./wasm-module.js";
 
 /**
@@ -23,22 +24,22 @@ export function materializer(): FunctionBuilder {
   f.get(R).get(mask).op(Op.I32_AND).set(R);
   // CF
   f.get(E).i32(1).op(Op.I32_AND).set(cf); // INC, DEC keep it
-  is(Lazy.ADD).if().get(R).get(A).op(Op.I32_LT_U).set(cf).end();
+  is(LazyOp.ADD).if().get(R).get(A).op(Op.I32_LT_U).set(cf).end();
   is(2).if().get(R).get(A).op(Op.I32_LE_U).get(R).get(A).op(Op.I32_LT_U).get(C).op(Op.SELECT).set(cf).end();
-  is(Lazy.SUB).if().get(A).get(B).op(Op.I32_LT_U).set(cf).end();
+  is(LazyOp.SUB).if().get(A).get(B).op(Op.I32_LT_U).set(cf).end();
   is(4).if().get(A).get(B).op(Op.I32_LE_U).get(A).get(B).op(Op.I32_LT_U).get(C).op(Op.SELECT).set(cf).end();
-  is(Lazy.LOGIC).if().i32(0).set(cf).end();
+  is(LazyOp.LOGIC).if().i32(0).set(cf).end();
   // OF
   f.i32(0).set(of);
-  for (const op of [Lazy.ADD, 2, Lazy.INC]) is(op).if().get(A).get(R).op(Op.I32_XOR).get(B).get(R).op(Op.I32_XOR).op(Op.I32_AND).get(top).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).set(of).end();
-  for (const op of [Lazy.SUB, 4, Lazy.DEC]) is(op).if().get(A).get(B).op(Op.I32_XOR).get(A).get(R).op(Op.I32_XOR).op(Op.I32_AND).get(top).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).set(of).end();
+  for (const op of [LazyOp.ADD, 2, LazyOp.INC]) is(op).if().get(A).get(R).op(Op.I32_XOR).get(B).get(R).op(Op.I32_XOR).op(Op.I32_AND).get(top).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).set(of).end();
+  for (const op of [LazyOp.SUB, 4, LazyOp.DEC]) is(op).if().get(A).get(B).op(Op.I32_XOR).get(A).get(R).op(Op.I32_XOR).op(Op.I32_AND).get(top).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).set(of).end();
   // EFLAGS
   f.get(E).i32(~ARITH_FLAGS).op(Op.I32_AND);
   f.get(cf).op(Op.I32_OR);
   f.get(R).i32(0xff).op(Op.I32_AND).op(Op.I32_POPCNT).i32(1).op(Op.I32_AND).op(Op.I32_EQZ).i32(2).op(Op.I32_SHL).op(Op.I32_OR);
   // AF: none after a logical operation.
   f.i32(0).get(A).get(B).op(Op.I32_XOR).get(R).op(Op.I32_XOR).i32(0x10).op(Op.I32_AND);
-  is(Lazy.LOGIC);
+  is(LazyOp.LOGIC);
   f.op(Op.SELECT).op(Op.I32_OR);
   f.get(R).op(Op.I32_EQZ).i32(6).op(Op.I32_SHL).op(Op.I32_OR);
   f.get(R).get(top).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).i32(7).op(Op.I32_SHL).op(Op.I32_OR);

@@ -5,38 +5,38 @@
  * operands and results truncated to the operand size, flags recorded with the interpreter's LazyOp
  * records.
  */
+import { AluOp } from "../alu.js";
+import { LazyOp } from "../flags.js";
 import type { DecodedInstruction } from "../instruction.js";
-import { DS, EFL, EIP, ES, FOP, Lazy, NeedsHandler, REG0, SS, UNKNOWN, type WasmRegionEmitter } from "./wasm-emitter.js";
+import { DS, EFL, EIP, ES, FOP, NeedsHandler, REG0, SS, UNKNOWN, type WasmRegionEmitter } from "./wasm-emitter.js";
 import { Op, ValueType } from "./wasm-module.js";
-
-const enum Alu { ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7 }
 
 /** Computes ALU `op` on temporaries a and b into a new temporary, recording flags; returns it. */
 function alu(e: WasmRegionEmitter, op: number, a: number, b: number, size = 4): number {
   const f = e.f;
-  if (op === Alu.ADC || op === Alu.SBB) {
+  if (op === AluOp.ADC || op === AluOp.SBB) {
     const carry = e.temp();
     e.carry();
     f.set(carry);
     const r = e.temp();
-    f.get(a).get(b).op(op === Alu.ADC ? Op.I32_ADD : Op.I32_SUB).get(carry).op(op === Alu.ADC ? Op.I32_ADD : Op.I32_SUB);
+    f.get(a).get(b).op(op === AluOp.ADC ? Op.I32_ADD : Op.I32_SUB).get(carry).op(op === AluOp.ADC ? Op.I32_ADD : Op.I32_SUB);
     if (size !== 4) f.i32(sizeMask(size)).op(Op.I32_AND);
     f.set(r);
-    e.setLazy(op === Alu.ADC ? Lazy.ADC : Lazy.SBB, a, b, r, size * 8, carry);
+    e.setLazy(op === AluOp.ADC ? LazyOp.ADC : LazyOp.SBB, a, b, r, size * 8, carry);
     return r;
   }
   const r = e.temp();
   f.get(a).get(b);
   switch (op) {
-    case Alu.ADD: f.op(Op.I32_ADD); break;
-    case Alu.OR: f.op(Op.I32_OR); break;
-    case Alu.AND: f.op(Op.I32_AND); break;
-    case Alu.XOR: f.op(Op.I32_XOR); break;
+    case AluOp.ADD: f.op(Op.I32_ADD); break;
+    case AluOp.OR: f.op(Op.I32_OR); break;
+    case AluOp.AND: f.op(Op.I32_AND); break;
+    case AluOp.XOR: f.op(Op.I32_XOR); break;
     default: f.op(Op.I32_SUB); break; // SUB, CMP
   }
-  if (size !== 4 && (op === Alu.ADD || op === Alu.SUB || op === Alu.CMP)) f.i32(sizeMask(size)).op(Op.I32_AND);
+  if (size !== 4 && (op === AluOp.ADD || op === AluOp.SUB || op === AluOp.CMP)) f.i32(sizeMask(size)).op(Op.I32_AND);
   f.set(r);
-  e.setLazy(op === Alu.ADD ? Lazy.ADD : op === Alu.SUB || op === Alu.CMP ? Lazy.SUB : Lazy.LOGIC, a, b, r, size * 8);
+  e.setLazy(op === AluOp.ADD ? LazyOp.ADD : op === AluOp.SUB || op === AluOp.CMP ? LazyOp.SUB : LazyOp.LOGIC, a, b, r, size * 8);
   return r;
 }
 
@@ -145,7 +145,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     else b = constTemp(e, insn.imm, size);
     const r = e.temp();
     f.get(a).get(b).op(Op.I32_AND).set(r);
-    e.setLazy(Lazy.LOGIC, a, b, r, size * 8);
+    e.setLazy(LazyOp.LOGIC, a, b, r, size * 8);
     return "continues";
   }
   // ALU Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz.
@@ -155,14 +155,14 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     if ((op & 7) >= 4) {
       const a = regTemp(e, 0, size), b = constTemp(e, insn.imm, size);
       const r = alu(e, aluOp, a, b, size);
-      if (aluOp !== Alu.CMP) { f.get(r); e.setRegSized(0, size); }
+      if (aluOp !== AluOp.CMP) { f.get(r); e.setRegSized(0, size); }
       return "continues";
     }
     if ((op & 2) !== 0) {
       const b = readRm(e, size);
       const a = regTemp(e, insn.reg, size);
       const r = alu(e, aluOp, a, b, size);
-      if (aluOp !== Alu.CMP) { f.get(r); e.setRegSized(insn.reg, size); }
+      if (aluOp !== AluOp.CMP) { f.get(r); e.setRegSized(insn.reg, size); }
       return "continues";
     }
     return aluOnRm(e, aluOp, size, () => regTemp(e, insn.reg, size));
@@ -249,7 +249,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
         return r;
       }
       const zero = constTemp(e, 0, size);
-      return alu(e, Alu.SUB, zero, a, size);
+      return alu(e, AluOp.SUB, zero, a, size);
     });
     return "continues";
   }
@@ -266,7 +266,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
       f.get(a).get(b).op(insn.reg === 0 ? Op.I32_ADD : Op.I32_SUB);
       if (size !== 4) f.i32(sizeMask(size)).op(Op.I32_AND);
       f.set(r);
-      e.setLazy(insn.reg === 0 ? Lazy.INC : Lazy.DEC, a, b, r, size * 8);
+      e.setLazy(insn.reg === 0 ? LazyOp.INC : LazyOp.DEC, a, b, r, size * 8);
       return r;
     });
     return "continues";
@@ -339,7 +339,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     const a = regTemp(e, op & 7), b = e.temp(), r = e.temp();
     f.i32(1).set(b);
     f.get(a).get(b).op(op < 0x48 ? Op.I32_ADD : Op.I32_SUB).set(r);
-    e.setLazy(op < 0x48 ? Lazy.INC : Lazy.DEC, a, b, r);
+    e.setLazy(op < 0x48 ? LazyOp.INC : LazyOp.DEC, a, b, r);
     f.get(r);
     e.setReg(op & 7);
     return "continues";
@@ -448,11 +448,11 @@ function aluOnRm(e: WasmRegionEmitter, op: number, size: number, source: () => n
   if (insn.mod === 3) {
     const a = regTemp(e, insn.rm, size);
     const r = alu(e, op, a, source(), size);
-    if (op !== Alu.CMP) { f.get(r); e.setRegSized(insn.rm, size); }
+    if (op !== AluOp.CMP) { f.get(r); e.setRegSized(insn.rm, size); }
     return "continues";
   }
   const addr = e.address();
-  if (op === Alu.CMP) {
+  if (op === AluOp.CMP) {
     const a = e.temp();
     e.readMemory(addr, size);
     f.set(a);
@@ -515,7 +515,7 @@ function countedUpdate(e: WasmRegionEmitter, update: (count: number, constant: n
   e.open("if");
   update(count, constant, true);
   e.close();
-  e.flagOp = flagsBefore === Lazy.NONE ? Lazy.NONE : UNKNOWN;
+  e.flagOp = flagsBefore === LazyOp.NONE ? LazyOp.NONE : UNKNOWN;
   return "continues";
 }
 
@@ -593,7 +593,7 @@ function rotate(e: WasmRegionEmitter): "continues" {
         f.get(r).i32(bits - 2).op(Op.I32_SHR_U).i32(1).op(Op.I32_AND).get(cf).op(Op.I32_XOR).set(of);
       }
       f.get(kept).i32(~0x801).op(Op.I32_AND).get(cf).op(Op.I32_OR).get(of).i32(11).op(Op.I32_SHL).op(Op.I32_OR).set(EFL);
-      f.i32(Lazy.NONE).set(FOP);
+      f.i32(LazyOp.NONE).set(FOP);
       e.markFlagsNone();
       return r;
     });
@@ -628,7 +628,7 @@ function stringStep(e: WasmRegionEmitter): "continues" {
       f.set(a);
       e.readMemory(target, size, false, ES);
       f.set(b);
-      alu(e, Alu.CMP, a, b, size);
+      alu(e, AluOp.CMP, a, b, size);
       break;
     }
     case 0xaa: { // STOS
@@ -639,7 +639,7 @@ function stringStep(e: WasmRegionEmitter): "continues" {
       const a = regTemp(e, 0, size), b = e.temp();
       e.readMemory(target, size, false, ES);
       f.set(b);
-      alu(e, Alu.CMP, a, b, size);
+      alu(e, AluOp.CMP, a, b, size);
       break;
     }
   }
