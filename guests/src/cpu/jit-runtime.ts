@@ -156,7 +156,8 @@ function writeRegisters(cpu: Cpu, written: number, r0: number, r1: number, r2: n
   if ((written & 128) !== 0) regs[7] = r7;
 }
 
-function storeFlags(cpu: Cpu, fop: number, fbits: number, fa: number, fb: number, fr: number, fc: number, efl: number): void {
+/** A flag record held as int32 values (a translation's locals, the WebAssembly tier's record) into the CPU's fields. */
+export function storeFlags(cpu: Cpu, fop: number, fbits: number, fa: number, fb: number, fr: number, fc: number, efl: number): void {
   cpu.lazyOp = fop;
   cpu.lazyBits = fbits;
   cpu.lazyA = fa >>> 0;

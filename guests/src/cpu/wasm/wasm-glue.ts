@@ -7,7 +7,7 @@ import type { Cpu } from "../cpu.js";
 import { FAULT_SIGNAL } from "../fault.js";
 import { portRead, portWrite } from "../io.js";
 import { currentJitMode } from "../jit-mode.js";
-import { JIT_RUNTIME } from "../jit-runtime.js";
+import { JIT_RUNTIME, storeFlags } from "../jit-runtime.js";
 import { TERMINATES } from "../opcode-table.js";
 import { EXIT_BLOCK, EXIT_EIP, EXIT_FAULT, F_A, F_B, F_BITS, F_CARRY_IN, F_EFLAGS, F_OP, F_RESULT } from "./wasm-emitter.js";
 
@@ -46,14 +46,8 @@ export class RegionGlue {
 
   /** Flag record: memory → CPU. */
   private takeFlags(): void {
-    const cpu = this.cpu, flags = this.flags;
-    cpu.lazyOp = flags[F_OP];
-    cpu.lazyBits = flags[F_BITS];
-    cpu.lazyA = flags[F_A] >>> 0;
-    cpu.lazyB = flags[F_B] >>> 0;
-    cpu.lazyResult = flags[F_RESULT] >>> 0;
-    cpu.lazyCarryIn = flags[F_CARRY_IN];
-    cpu.eflags = flags[F_EFLAGS];
+    const flags = this.flags;
+    storeFlags(this.cpu, flags[F_OP], flags[F_BITS], flags[F_A], flags[F_B], flags[F_RESULT], flags[F_CARRY_IN], flags[F_EFLAGS]);
   }
 
   /** Flag record: CPU → memory. */
@@ -81,6 +75,17 @@ export class RegionGlue {
     cpu.instructionStart = start;
   }
 
+  /**
+   * A call out to the access or port path threw: a fault at instruction `index` of the running
+   * block is noted in the exit record for the code to leave through (it cannot pass through wasm
+   * frames with the locals' state) and raised again by run(); anything else goes on.
+   */
+  private noteFault(error: unknown, index: number): void {
+    if (error !== FAULT_SIGNAL) throw error;
+    this.faulted(index);
+    this.exit[EXIT_FAULT] = 1;
+  }
+
   /** A fault at instruction `index` of the running block: the block's instructions before it retire. */
   private faulted(index: number): void {
     this.cpu.instructionsRetired += index;
@@ -88,9 +93,8 @@ export class RegionGlue {
   }
 
   /**
-   * The processor's own read path (TLB miss, device memory, a page-crossing access). A fault is
-   * noted in the exit record for the code to leave through (it cannot pass through wasm frames with
-   * the locals' state), and raised again by run().
+   * The processor's own read path (TLB miss, device memory, a page-crossing access); a fault is
+   * noted (see noteFault).
    */
   readonly read = (kind: number, address: number, start: number, done: number, index: number): number => {
     this.enter(start, done);
@@ -102,9 +106,7 @@ export class RegionGlue {
         default: return cpu.read32(seg, address);
       }
     } catch (error) {
-      if (error !== FAULT_SIGNAL) throw error;
-      this.faulted(index);
-      this.exit[EXIT_FAULT] = 1;
+      this.noteFault(error, index);
       return 0;
     }
   };
@@ -120,9 +122,7 @@ export class RegionGlue {
         default: cpu.write32(seg, address, value);
       }
     } catch (error) {
-      if (error !== FAULT_SIGNAL) throw error;
-      this.faulted(index);
-      this.exit[EXIT_FAULT] = 1;
+      this.noteFault(error, index);
       return 0;
     }
     return this.stale() ? 1 : 0;
@@ -140,9 +140,7 @@ export class RegionGlue {
       portWrite(this.cpu, port, size, value);
       return 0;
     } catch (error) {
-      if (error !== FAULT_SIGNAL) throw error;
-      this.faulted(index);
-      this.exit[EXIT_FAULT] = 1;
+      this.noteFault(error, index);
       return 0;
     }
   };
@@ -153,9 +151,7 @@ export class RegionGlue {
     try {
       this.cpu.raise(vector);
     } catch (error) {
-      if (error !== FAULT_SIGNAL) throw error;
-      this.faulted(index);
-      this.exit[EXIT_FAULT] = 1;
+      this.noteFault(error, index);
     }
   };
 
