@@ -341,12 +341,15 @@ export class WasmRegionEmitter {
     return t;
   }
 
-  /** Linear address and TLB entry of an access, and whether its fast path applies (pushed as 0/1). */
-  private fastAccess(addr: number, size: number, write: boolean, entry: number): void {
+  /**
+   * Loads the TLB entry of linear `addr` into `entry` and pushes whether the fast path applies
+   * (0/1): the entry grants `need` under `mask` (see readMask..writeNeed), and the access stays
+   * inside the page.
+   */
+  private fastAccess(addr: number, size: number, mask: number, need: number, entry: number): void {
     const f = this.f;
     f.get(addr).i32(12).op(Op.I32_SHR_U).i32(2).op(Op.I32_SHL).memory(Op.I32_LOAD, this.layout.tlb).tee(entry);
-    if (write) f.i32(this.writeMask).op(Op.I32_AND).i32(this.writeNeed).op(Op.I32_EQ);
-    else f.i32(this.readMask).op(Op.I32_AND).i32(this.readNeed).op(Op.I32_EQ);
+    f.i32(mask).op(Op.I32_AND).i32(need).op(Op.I32_EQ);
     if (size > 1) f.get(addr).i32(0xfff).op(Op.I32_AND).i32(0x1000 - size).op(Op.I32_LE_U).op(Op.I32_AND);
   }
 
@@ -362,7 +365,7 @@ export class WasmRegionEmitter {
   readMemory(addr: number, size: number, signed = false, segment = this.insn.segment): void {
     const f = this.f;
     const entry = this.temp(), value = this.temp();
-    this.fastAccess(addr, size, false, entry);
+    this.fastAccess(addr, size, this.readMask, this.readNeed, entry);
     f.if();
     this.depth++;
     this.physical(addr, entry);
@@ -380,7 +383,7 @@ export class WasmRegionEmitter {
   writeMemory(addr: number, size: number, value: number, segment = this.insn.segment): void {
     const f = this.f;
     const entry = this.temp();
-    this.fastAccess(addr, size, true, entry);
+    this.fastAccess(addr, size, this.writeMask, this.writeNeed, entry);
     f.if();
     this.depth++;
     this.physical(addr, entry);
@@ -412,11 +415,6 @@ export class WasmRegionEmitter {
     this.branch(this.faultLabel);
   }
 
-  /** The flag record folded into EFLAGS, in a temporary (EFL itself when the record is NONE). */
-  eflags(): number {
-    return this.eflagsNow();
-  }
-
   private leaveOnFault(): void {
     this.f.i32(0).memory(Op.I32_LOAD, this.layout.exit + 4 * EXIT_FAULT);
     this.f.brIf(this.depth - this.faultLabel);
@@ -430,10 +428,7 @@ export class WasmRegionEmitter {
   readModifyWrite(addr: number, size: number, body: (phys: number) => void): void {
     const f = this.f;
     const entry = this.temp(), phys = this.temp();
-    const mask = this.readMask | this.writeMask, need = this.readNeed | this.writeNeed;
-    f.get(addr).i32(12).op(Op.I32_SHR_U).i32(2).op(Op.I32_SHL).memory(Op.I32_LOAD, this.layout.tlb).tee(entry);
-    f.i32(mask).op(Op.I32_AND).i32(need).op(Op.I32_EQ);
-    if (size > 1) f.get(addr).i32(0xfff).op(Op.I32_AND).i32(0x1000 - size).op(Op.I32_LE_U).op(Op.I32_AND);
+    this.fastAccess(addr, size, this.readMask | this.writeMask, this.readNeed | this.writeNeed, entry);
     f.if();
     this.depth++;
     this.physical(addr, entry);
@@ -555,7 +550,7 @@ export class WasmRegionEmitter {
    * materialiser folds the record in the locals into EFLAGS (without changing the record). Returns
    * the local holding it (EFL itself when the record is NONE).
    */
-  private eflagsNow(): number {
+  eflagsNow(): number {
     if (this.flagOp === LazyOp.NONE) return EFL;
     const t = this.temp();
     this.f.get(FOP).get(FBITS).get(FA).get(FB).get(FR).get(FC).get(EFL).call(MATERIALIZE).set(t);

@@ -570,7 +570,7 @@ function rotate(e: WasmRegionEmitter): "continues" {
   const left = insn.reg === 0;
   return countedUpdate(e, (count) => {
     // The other flags as they stand, before the operand is touched (nothing may change before a fault).
-    const before = e.eflags();
+    const before = e.eflagsNow();
     const kept = e.temp();
     f.get(before).set(kept);
     updateRm(e, size, (v) => {
