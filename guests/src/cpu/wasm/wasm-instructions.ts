@@ -6,7 +6,7 @@
  * records.
  */
 import { AluOp } from "../alu.js";
-import { LazyOp } from "../flags.js";
+import { LazyOp, sizeMask } from "../flags.js";
 import type { DecodedInstruction } from "../instruction.js";
 import { DS, EFL, EIP, ES, FOP, NeedsHandler, REG0, SS, UNKNOWN, type WasmRegionEmitter } from "./wasm-emitter.js";
 import { Op, ValueType } from "./wasm-module.js";
@@ -20,7 +20,7 @@ function alu(e: WasmRegionEmitter, op: number, a: number, b: number, size = 4): 
     f.set(carry);
     const r = e.temp();
     f.get(a).get(b).op(op === AluOp.ADC ? Op.I32_ADD : Op.I32_SUB).get(carry).op(op === AluOp.ADC ? Op.I32_ADD : Op.I32_SUB);
-    if (size !== 4) f.i32(sizeMask(size)).op(Op.I32_AND);
+    if (size !== 4) f.i32(byteMask(size)).op(Op.I32_AND);
     f.set(r);
     e.setLazy(op === AluOp.ADC ? LazyOp.ADC : LazyOp.SBB, a, b, r, size * 8, carry);
     return r;
@@ -34,14 +34,15 @@ function alu(e: WasmRegionEmitter, op: number, a: number, b: number, size = 4): 
     case AluOp.XOR: f.op(Op.I32_XOR); break;
     default: f.op(Op.I32_SUB); break; // SUB, CMP
   }
-  if (size !== 4 && (op === AluOp.ADD || op === AluOp.SUB || op === AluOp.CMP)) f.i32(sizeMask(size)).op(Op.I32_AND);
+  if (size !== 4 && (op === AluOp.ADD || op === AluOp.SUB || op === AluOp.CMP)) f.i32(byteMask(size)).op(Op.I32_AND);
   f.set(r);
   e.setLazy(op === AluOp.ADD ? LazyOp.ADD : op === AluOp.SUB || op === AluOp.CMP ? LazyOp.SUB : LazyOp.LOGIC, a, b, r, size * 8);
   return r;
 }
 
-function sizeMask(size: number): number {
-  return size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
+/** All ones in an operand of `size` bytes. */
+function byteMask(size: number): number {
+  return sizeMask(size * 8);
 }
 
 /** Operand size in bytes of an instruction whose low opcode bit selects byte or word/dword. */
@@ -52,7 +53,7 @@ function width(insn: DecodedInstruction): number {
 /** A constant in a new temporary, truncated to `size`. */
 function constTemp(e: WasmRegionEmitter, value: number, size: number): number {
   const t = e.temp();
-  e.f.i32(value & sizeMask(size)).set(t);
+  e.f.i32(value & byteMask(size)).set(t);
   return t;
 }
 
@@ -122,7 +123,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
   }
   if (op >= 0xb8 && op <= 0xbf) {
     const size = insn.opSize32 ? 4 : 2;
-    f.i32(insn.imm & sizeMask(size));
+    f.i32(insn.imm & byteMask(size));
     e.setRegSized(op & 7, size);
     return "continues";
   }
@@ -244,7 +245,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
       const r = e.temp();
       if (insn.reg === 2) {
         f.get(a).i32(-1).op(Op.I32_XOR);
-        if (size !== 4) f.i32(sizeMask(size)).op(Op.I32_AND);
+        if (size !== 4) f.i32(byteMask(size)).op(Op.I32_AND);
         f.set(r);
         return r;
       }
@@ -264,7 +265,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     updateRm(e, size, (a) => {
       const b = constTemp(e, 1, size), r = e.temp();
       f.get(a).get(b).op(insn.reg === 0 ? Op.I32_ADD : Op.I32_SUB);
-      if (size !== 4) f.i32(sizeMask(size)).op(Op.I32_AND);
+      if (size !== 4) f.i32(byteMask(size)).op(Op.I32_AND);
       f.set(r);
       e.setLazy(insn.reg === 0 ? LazyOp.INC : LazyOp.DEC, a, b, r, size * 8);
       return r;
@@ -528,7 +529,7 @@ function shift(e: WasmRegionEmitter): "continues" {
   const kind = insn.reg === 6 ? 4 : insn.reg;
   return countedUpdate(e, (count, constant, byCl) => updateRm(e, size, (v) => {
     const r = e.temp(), cf = e.temp(), of = e.temp();
-    const mask = sizeMask(size);
+    const mask = byteMask(size);
     if (kind === 4) {
       if (!byCl && constant > bits) {
         f.i32(0).set(r).i32(0).set(cf);
@@ -575,7 +576,7 @@ function rotate(e: WasmRegionEmitter): "continues" {
     f.get(before).set(kept);
     updateRm(e, size, (v) => {
       const r = e.temp(), cf = e.temp(), of = e.temp();
-      const mask = sizeMask(size);
+      const mask = byteMask(size);
       if (bits === 32) {
         f.get(v).get(count).op(left ? Op.I32_ROTL : Op.I32_ROTR).set(r);
       } else {
