@@ -14,11 +14,25 @@ declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);
   }
-  type ImportValue = ((...args: number[]) => number | void) | Memory;
+  interface TableDescriptor {
+    element: "anyfunc";
+    initial: number;
+    maximum?: number;
+  }
+  /** A table of functions; entries are exported WebAssembly functions or null. */
+  class Table {
+    constructor(descriptor: TableDescriptor);
+    readonly length: number;
+    get(index: number): unknown;
+    set(index: number, value: unknown): void;
+    grow(delta: number): number;
+  }
+  type ImportValue = ((...args: number[]) => number | void) | Memory | Table;
   class Instance {
     constructor(module: Module, imports?: Record<string, Record<string, ImportValue>>);
     readonly exports: Record<string, unknown>;
   }
   class CompileError extends Error {}
+  class RuntimeError extends Error {}
   function validate(bytes: Uint8Array): boolean;
 }

@@ -57,6 +57,35 @@ describe("WebAssembly module writer", () => {
     expect(new DataView(memory.buffer).getUint32(0x101, true)).toBe(0xfffffffe);
   });
 
+  it("imports a function table and calls through it by signature (call_indirect)", () => {
+    const table = new WebAssembly.Table({ element: "anyfunc", initial: 2 });
+    // Two callees of type (i32, i32) -> i32 from one module, and a caller in another that picks by index.
+    const add = new FunctionBuilder([I32, I32], [I32]);
+    add.get(0).get(1).op(Op.I32_ADD);
+    const sub = new FunctionBuilder([I32, I32], [I32]);
+    sub.get(0).get(1).op(Op.I32_SUB);
+    const callees = new WebAssembly.Instance(new WebAssembly.Module(encodeModule({ functions: [], exports: [{ name: "add", body: add }, { name: "sub", body: sub }] })));
+    table.set(0, callees.exports.add);
+    table.set(1, callees.exports.sub);
+    const pick = new FunctionBuilder([I32, I32, I32], [I32]);
+    pick.get(1).get(2).get(0).callIndirect(0);
+    const bytes = encodeModule({
+      tableImport: { module: "env", name: "table" },
+      indirectTypes: [{ params: [I32, I32], results: [I32] }],
+      functions: [],
+      exports: [{ name: "pick", body: pick }],
+    });
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const caller = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { table } });
+    const run = caller.exports.pick as (index: number, a: number, b: number) => number;
+    expect(run(0, 7, 5)).toBe(12);
+    expect(run(1, 7, 5)).toBe(2);
+    // An empty slot, one past the end: the call traps instead of running anything.
+    table.set(1, null);
+    expect(() => run(1, 7, 5)).toThrow(WebAssembly.RuntimeError);
+    expect(() => run(2, 7, 5)).toThrow(WebAssembly.RuntimeError);
+  });
+
   it("rejects nothing it wrote and reports a body that does not type-check", () => {
     const bad = new FunctionBuilder([], [I32]);
     bad.op(Op.I32_ADD);

@@ -10,7 +10,7 @@ const EMPTY_BLOCK = 0x40;
 
 export const enum Op {
   UNREACHABLE = 0x00, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR = 0x0c, BR_IF = 0x0d,
-  BR_TABLE = 0x0e, RETURN = 0x0f, CALL = 0x10, DROP = 0x1a, SELECT = 0x1b,
+  BR_TABLE = 0x0e, RETURN = 0x0f, CALL = 0x10, CALL_INDIRECT = 0x11, DROP = 0x1a, SELECT = 0x1b,
   LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22,
   I32_LOAD = 0x28, I32_LOAD8_S = 0x2c, I32_LOAD8_U = 0x2d, I32_LOAD16_S = 0x2e, I32_LOAD16_U = 0x2f,
   I32_STORE = 0x36, I32_STORE8 = 0x3a, I32_STORE16 = 0x3b,
@@ -192,6 +192,14 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** Calls the function at the index on the stack in table 0, of type `type` (an index into ModuleParts.indirectTypes). */
+  callIndirect(type: number): this {
+    this.code.byte(Op.CALL_INDIRECT);
+    this.code.u32(type);
+    this.code.byte(0x00);
+    return this;
+  }
+
   /** The encoded body: local declarations (runs of one type), code, and the final `end`. */
   body(): ByteWriter {
     const out = new ByteWriter();
@@ -222,6 +230,10 @@ export interface ImportedFunction {
 export interface ModuleParts {
   /** Imported as `memoryImport.module`.`memoryImport.name`; `pages` is its minimum size. */
   memoryImport?: { module: string; name: string; pages: number };
+  /** A table of functions (table 0), imported as `tableImport.module`.`tableImport.name`. */
+  tableImport?: { module: string; name: string };
+  /** Signatures call_indirect names by their index here (they take the first type indices). */
+  indirectTypes?: ReadonlyArray<{ params: readonly ValueType[]; results: readonly ValueType[] }>;
   /** Function indices 0..n-1, before the module's own functions. */
   functions: readonly ImportedFunction[];
   /** The module's own functions, exported under their names. */
@@ -230,7 +242,8 @@ export interface ModuleParts {
 
 const SECTION_TYPE = 1, SECTION_IMPORT = 2, SECTION_FUNCTION = 3, SECTION_EXPORT = 7, SECTION_CODE = 10;
 const FUNC_TYPE = 0x60;
-const IMPORT_FUNC = 0x00, IMPORT_MEMORY = 0x02, EXPORT_FUNC = 0x00;
+const IMPORT_FUNC = 0x00, IMPORT_TABLE = 0x01, IMPORT_MEMORY = 0x02, EXPORT_FUNC = 0x00;
+const FUNCREF = 0x70;
 
 /** The binary module of `parts`. */
 export function encodeModule(parts: ModuleParts): Uint8Array {
@@ -241,6 +254,7 @@ export function encodeModule(parts: ModuleParts): Uint8Array {
     if (index < 0) index = types.push(key) - 1;
     return index;
   };
+  for (const t of parts.indirectTypes ?? []) typeIndex(t.params, t.results);
   const importTypes = parts.functions.map((f) => typeIndex(f.params, f.results));
   const ownTypes = parts.exports.map((e) => typeIndex(e.body.params, e.body.results));
 
@@ -260,13 +274,21 @@ export function encodeModule(parts: ModuleParts): Uint8Array {
   section(out, SECTION_TYPE, typeSection);
 
   const importSection = new ByteWriter();
-  importSection.u32(parts.functions.length + (parts.memoryImport ? 1 : 0));
+  importSection.u32(parts.functions.length + (parts.memoryImport ? 1 : 0) + (parts.tableImport ? 1 : 0));
   if (parts.memoryImport) {
     importSection.name(parts.memoryImport.module);
     importSection.name(parts.memoryImport.name);
     importSection.byte(IMPORT_MEMORY);
     importSection.byte(0x00); // limits: minimum only
     importSection.u32(parts.memoryImport.pages);
+  }
+  if (parts.tableImport) {
+    importSection.name(parts.tableImport.module);
+    importSection.name(parts.tableImport.name);
+    importSection.byte(IMPORT_TABLE);
+    importSection.byte(FUNCREF);
+    importSection.byte(0x00); // limits: minimum only
+    importSection.u32(0);
   }
   parts.functions.forEach((f, i) => {
     importSection.name(f.module);
