@@ -107,6 +107,13 @@ export const ANY_FLAGS = -1;
 export class BlockTranslation {
   /** Calls made while young (the dispatcher shortens them, and stops counting once it is grown). */
   calls = 0;
+  /**
+   * A WebAssembly region's slot in its CPU's function table (wasm/wasm-tier.ts), through which
+   * other regions lead to it without the dispatcher; -1 for other translations.
+   */
+  chainSlot = -1;
+  /** Called once when the translation is released (TranslationCache.discard). */
+  onRelease: (() => void) | null = null;
 
   constructor(
     readonly block: CodeBlock,

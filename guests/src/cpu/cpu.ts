@@ -53,11 +53,12 @@ export class Cpu {
   lazyCarryIn = 0;
 
   readonly segSel = new Int32Array(8);
-  readonly segBase = new Int32Array(8);
-  readonly segLimit = new Int32Array(8);
+  /** Segment bases, limits and derived rights live in the guest memory (GuestMemory), where WebAssembly translations read them. */
+  readonly segBase: Int32Array;
+  readonly segLimit: Int32Array;
   /** Descriptor bits 8..23 of the high dword: access byte, then limit 19:16, AVL, L, D/B, G. */
   readonly segAttr = new Int32Array(8);
-  readonly segAccessOk = new Int32Array(8);
+  readonly segAccessOk: Int32Array;
   /** Bit `seg` (ES..GS) set while that segment is flat: base 0, 4 GiB limit, readable, writable, expand-up. */
   segFlatMask = 0;
   /**
@@ -170,6 +171,9 @@ export class Cpu {
     this.ram32 = new Int32Array(memory.memory.buffer, 0, this.ramBytes >>> 2);
     this.regs = memory.cpuWords(CpuArea.REGS, 8);
     this.tlb = memory.cpuWords(CpuArea.TLB, TLB_PAGES);
+    this.segBase = memory.cpuWords(CpuArea.SEG_BASE, 8);
+    this.segLimit = memory.cpuWords(CpuArea.SEG_LIMIT, 8);
+    this.segAccessOk = memory.cpuWords(CpuArea.SEG_OK, 8);
     this.mmioPages.fill(1, Math.ceil(this.ramBytes / 4096));
     // Fields that come to hold numbers beyond the small-integer range (unsigned flag operands, the
     // counters) get their general representation before any code is optimised against the narrow

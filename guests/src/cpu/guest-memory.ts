@@ -8,6 +8,8 @@
 
 /** One entry per 4 KiB linear page (see Cpu.tlb). */
 export const TLB_ENTRIES = 1 << 20;
+/** Entries of the WebAssembly tier's chain table (wasm/wasm-tier.ts), 16 bytes each. */
+export const CHAIN_ENTRIES = 4096;
 const PAGE_BYTES = 65536;
 
 /** Byte offsets inside the processor's area (from GuestMemory.cpuArea). */
@@ -19,7 +21,13 @@ export const enum CpuArea {
   FLAGS = REGS + 32,
   /** The exit record of a WebAssembly translation (EIP, the block left from, the instruction left before). */
   EXIT = FLAGS + 32,
-  BYTES = EXIT + 32,
+  /** Segment bases, limits and derived rights (Cpu.segBase, segLimit, segAccessOk), 8 words each. */
+  SEG_BASE = EXIT + 32,
+  SEG_LIMIT = SEG_BASE + 32,
+  SEG_OK = SEG_LIMIT + 32,
+  /** Where WebAssembly regions lead to one another without the dispatcher (wasm/wasm-tier.ts). */
+  CHAIN = SEG_OK + 32,
+  BYTES = CHAIN + CHAIN_ENTRIES * 16,
 }
 
 export class GuestMemory {

@@ -46,6 +46,7 @@ export class TranslationCache {
     if (translation === null) return;
     block.translation = null;
     this.live--;
+    if (translation.onRelease !== null) translation.onRelease();
     // Its other blocks no longer lead into it (nor keep its code alive).
     for (const member of translation.blocks) if (member.region === translation) member.region = null;
   }

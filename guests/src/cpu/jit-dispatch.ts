@@ -13,6 +13,7 @@ import { Flag } from "./constants.js";
 import { currentJitMode } from "./jit-mode.js";
 import { JIT_RUNTIME } from "./jit-runtime.js";
 import { translateBlock } from "./jit-translator.js";
+import { wasmTierOf } from "./wasm/wasm-tier.js";
 
 /** With maskable interrupts enabled, translated code returns to the run loop after about this many instructions. */
 const INTERRUPT_POLL_INSTRUCTIONS = 1024;
@@ -109,6 +110,10 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
       if (nextTranslation === null) break;
       entry = next.regionIndex;
       cpu.translations.regionReentries++;
+    }
+    // From one WebAssembly region to another: the chain can take this step itself from now on.
+    if (translation.chainSlot >= 0 && nextTranslation.chainSlot >= 0) {
+      wasmTierOf(cpu).link(eip, cpu.codeLinkEpoch, mode, nextTranslation.chainSlot, entry, next.instructions.length);
     }
     block = next;
     translation = nextTranslation;

@@ -38,12 +38,45 @@ interface Program {
 
 /**
  * flat: CPL 0, flat segments; paged: the same through a 4 MiB identity page; limited: DS and ES
- * with a 2 MiB limit (inline segment checks); user: CPL 3 (HLT faults); real16 and pm16: the same
+ * with a 2 MiB limit (inline segment checks); based: flat, with FS and GS based inside the data
+ * window and small limits (GS read-only), and FS/GS accesses among the snippets (Linux's per-CPU
+ * data and stack canary); user: CPL 3 (HLT faults); real16 and pm16: the same
  * bytes run as 16-bit code (they decode differently: random 16-bit code) on 64 KiB segments based
  * at the data window, in real mode and in 16-bit protected mode.
  */
-type FuzzMode = "flat" | "paged" | "limited" | "user" | "real16" | "pm16";
-const MODES: FuzzMode[] = ["flat", "flat", "paged", "limited", "user", "real16", "pm16"];
+type FuzzMode = "flat" | "paged" | "limited" | "based" | "user" | "real16" | "pm16";
+const MODES: FuzzMode[] = ["flat", "flat", "paged", "limited", "based", "user", "real16", "pm16"];
+
+/** The based mode's FS (writable) and GS (read-only): base and limit inside the data window. */
+const FS_BASE = DATA_ADDR + 0x400, FS_LIMIT = 0x3ff;
+const GS_BASE = DATA_ADDR + 0x800, GS_LIMIT = 0x7ff;
+
+/**
+ * A few FS/GS accesses: loads, stores, MOVZX, read-modify-writes and the moffs form, mostly inside
+ * the segment, sometimes across its limit (#GP), stores through GS always faulting.
+ */
+function segmentAccesses(rng: Random): number[] {
+  const out: number[] = [];
+  for (let n = 1 + rng.below(4); n > 0; n--) {
+    const fs = rng.chance(0.6);
+    const limit = fs ? FS_LIMIT : GS_LIMIT;
+    const offset = rng.chance(0.05) ? limit - 2 + rng.below(6) : rng.below(limit - 3);
+    // Not ESP (the stack) nor ESI (the snippets' pointer).
+    const reg = rng.pick([0, 1, 2, 3, 5, 7]);
+    const modrm = 0x05 | (reg << 3);
+    const prefix = fs ? 0x64 : 0x65;
+    switch (rng.below(7)) {
+      case 0: out.push(prefix, 0x8b, modrm, ...le32(offset)); break; // mov reg, seg:[disp32]
+      case 1: if (fs) out.push(prefix, 0x89, modrm, ...le32(offset)); break; // mov seg:[disp32], reg
+      case 2: out.push(prefix, 0xa1, ...le32(offset)); break; // mov eax, seg:moffs32
+      case 3: if (fs || rng.chance(0.1)) out.push(prefix, 0x01, modrm, ...le32(offset)); break; // add seg:[disp32], reg
+      case 4: out.push(prefix, 0x0f, 0xb6, modrm, ...le32(offset)); break; // movzx reg, byte seg:[disp32]
+      case 5: out.push(prefix, 0x03, modrm, ...le32(offset)); break; // add reg, seg:[disp32]
+      default: if (fs) out.push(prefix, 0xff, 0x05, ...le32(offset)); break; // inc dword seg:[disp32]
+    }
+  }
+  return out;
+}
 
 function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
@@ -65,10 +98,12 @@ function generateProgram(seed: number): Program {
   const rng = new Random(seed * 7919);
   const base = generateCase(seed);
   const subroutineAt = rng.pick(SUBROUTINES);
+  const mode = new Random(seed * 104729).pick(MODES);
   const main: number[] = [];
   main.push(0xc7, 0x05, ...le32(COUNTER), ...le32(1 + rng.below(6)));
   const top = CODE + main.length;
   main.push(...snippet(seed + 100000));
+  if (mode === "based") main.push(...segmentAccesses(rng));
   const callAt = CODE + main.length;
   main.push(0xe8, ...le32(subroutineAt - (callAt + 5)));
   const patchImmediate = CODE + main.length + 1;
@@ -79,12 +114,12 @@ function generateProgram(seed: number): Program {
   const jumpAt = CODE + main.length;
   main.push(0x0f, 0x85, ...le32(top - (jumpAt + 6)));
   main.push(0xf4);
-  const subroutine = [...snippet(seed + 300000), 0xc3];
+  const subroutine = [...snippet(seed + 300000), ...(mode === "based" ? segmentAccesses(rng) : []), 0xc3];
   const regs = Int32Array.from(base.regs);
   regs[4] = STACK_TOP;
   regs[6] = POINTER;
   if (main.length > subroutineAt - CODE) throw new Error(`seed ${seed}: the main program overlaps the subroutine`);
-  return { main, subroutine, subroutineAt, regs, eflags: base.eflags, data: base.data, mode: rng.pick(MODES) };
+  return { main, subroutine, subroutineAt, regs, eflags: base.eflags, data: base.data, mode };
 }
 
 function load(cpu: Cpu, p: Program): void {
@@ -120,6 +155,10 @@ function load(cpu: Cpu, p: Program): void {
   cpu.setSegmentCache(Seg.CS, user ? 0x1b : 0x08, 0, -1, user ? 0xc0fb : 0xc09b);
   for (const seg of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) {
     cpu.setSegmentCache(seg, user ? 0x23 : 0x10, 0, seg === Seg.DS || seg === Seg.ES ? dataLimit : -1, user ? 0xc0f3 : 0xc093);
+  }
+  if (p.mode === "based") {
+    cpu.setSegmentCache(Seg.FS, 0x18, FS_BASE, FS_LIMIT, 0x4093);
+    cpu.setSegmentCache(Seg.GS, 0x20, GS_BASE, GS_LIMIT, 0x4091);
   }
   if (p.mode === "paged") {
     // Identity map with one 4 MiB page: every access goes through page-walk-filled TLB entries.

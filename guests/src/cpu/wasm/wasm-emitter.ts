@@ -6,7 +6,8 @@
  * from these parts.
  */
 import type { CodeBlock } from "../code-block.js";
-import { Tlb } from "../cpu.js";
+import { SegOk, Tlb } from "../cpu.js";
+import { CpuArea } from "../guest-memory.js";
 import { ARITH_FLAGS } from "../constants.js";
 import { LazyOp } from "../flags.js";
 import type { DecodedInstruction } from "../instruction.js";
@@ -17,18 +18,30 @@ import { FunctionBuilder, Op, ValueType } from "./wasm-module.js";
 export const UNKNOWN = -1;
 export const ES = 0, CS = 1, SS = 2, DS = 3;
 
-/** Locals: the parameters (limit, entry block), then these. */
-export const LIMIT = 0, ENTRY = 1;
-export const REG0 = 2;
-export const FOP = 10, FA = 11, FB = 12, FR = 13, EFL = 14, DONE = 15, EIP = 16, STALE = 17, FBITS = 18, FC = 19, BI = 20, XB = 21, TEMP0 = 22;
-const TEMPS = 12;
+/**
+ * Locals: the parameters, then these. The count of retired instructions starts at BASE, those a
+ * chain of regions ran before this one (wasm-tier.ts), and LIMIT bounds it with them.
+ */
+export const LIMIT = 0, ENTRY = 1, BASE = 2;
+export const REG0 = 3;
+export const FOP = 11, FA = 12, FB = 13, FR = 14, EFL = 15, DONE = 16, EIP = 17, STALE = 18, FBITS = 19, FC = 20, BI = 21, XB = 22, TEMP0 = 23;
+const TEMPS = 16;
 
-/** Exit record words (Int32 index from CpuArea.EXIT). */
-export const EXIT_EIP = 0, EXIT_BLOCK = 1, EXIT_FAULT = 2;
+/**
+ * Exit record words (Int32 index from CpuArea.EXIT): where the code left (EIP, the block, and the
+ * table slot of the region, wasm-tier.ts), a fault to raise, a reason to stop a chain of regions,
+ * and what a chain's links must match (cpu.codeLinkEpoch and the CPU mode).
+ */
+export const EXIT_EIP = 0, EXIT_BLOCK = 1, EXIT_FAULT = 2, EXIT_SLOT = 3, EXIT_STOP = 4, EXIT_EPOCH = 5, EXIT_MODE = 6;
 /** Flag record words (from CpuArea.FLAGS): the order the glue copies them in. */
 export const F_OP = 0, F_BITS = 1, F_A = 2, F_B = 3, F_RESULT = 4, F_CARRY_IN = 5, F_EFLAGS = 6;
 /** Function indices in a region module: the imports (wasm-translator.ts IMPORTED_FUNCTIONS), then the flag materialiser (wasm-flags.ts). */
 export const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, IMPORT_FAULT = 3, IMPORT_PORT = 4, MATERIALIZE = 5;
+
+/** A region function's parameters: limit, entry block index, base (see LIMIT..BASE); it returns the retired count, complemented after an unchainable exit. */
+export const REGION_PARAMS = [ValueType.I32, ValueType.I32, ValueType.I32];
+
+const SEG_READ = SegOk.READ, SEG_WRITE = SegOk.WRITE, SEG_EXPAND_DOWN = SegOk.EXPAND_DOWN;
 
 /** The region cannot be compiled here (the JavaScript translator takes it). */
 export class Unsupported extends Error {}
@@ -41,13 +54,15 @@ export class NeedsHandler extends Error {}
 export interface Layout {
   tlb: number;
   regs: number;
+  /** Cpu.segBase, then segLimit and segAccessOk, 8 words each. */
+  segments: number;
   flags: number;
   exit: number;
   pages: number;
 }
 
 export class WasmRegionEmitter {
-  readonly f = new FunctionBuilder([ValueType.I32, ValueType.I32], [ValueType.I32]);
+  readonly f = new FunctionBuilder(REGION_PARAMS, [ValueType.I32]);
   /** Structured-control nesting at this point, and the depth of the labels branches name. */
   private depth = 0;
   /** Exits after which the dispatcher may not chain a linked block (a handler changed the flow or the code). */
@@ -82,8 +97,8 @@ export class WasmRegionEmitter {
   /** Region blocks that start where a CALL in the region returns to (at most MAX_RETURN_SITES). */
   private readonly returnSites: number[] = [];
 
-  constructor(readonly blocks: readonly CodeBlock[], readonly layout: Layout, mode: number) {
-    for (let i = 2; i < TEMP0 + TEMPS; i++) this.f.local();
+  constructor(readonly blocks: readonly CodeBlock[], readonly layout: Layout, private readonly mode: number) {
+    for (let i = REG0; i < TEMP0 + TEMPS; i++) this.f.local();
     blocks.forEach((b, k) => { if (!this.indexOf.has(b.startEip)) this.indexOf.set(b.startEip, k); });
     for (const block of blocks) {
       for (const insn of block.instructions) {
@@ -166,6 +181,7 @@ export class WasmRegionEmitter {
     // The whole flag record too, so that an exit before the region's first flag writer hands it back unchanged.
     this.loadState();
     f.get(ENTRY).set(BI);
+    f.get(BASE).set(DONE);
     this.faultLabel = this.open("block");
     this.unchainableLabel = this.open("block");
     this.exitLabel = this.open("block");
@@ -260,7 +276,7 @@ export class WasmRegionEmitter {
     // Every instruction does all that can fault before it changes a local, so the locals hold the
     // state at the start of the faulting one.
     this.synchronise();
-    f.i32(0);
+    f.get(DONE);
   }
 
   private writeBack(): void {
@@ -353,22 +369,59 @@ export class WasmRegionEmitter {
     if (size > 1) f.get(addr).i32(0xfff).op(Op.I32_AND).i32(0x1000 - size).op(Op.I32_LE_U).op(Op.I32_AND);
   }
 
+  /**
+   * Whether `segment` is flat here: base 0 and 4 GiB, readable and writable (the mode says so).
+   * CS never counts: its rights differ (reads through a CS override are checked).
+   */
+  private flat(segment: number): boolean {
+    return segment !== CS && (this.mode & (1 << segment)) !== 0;
+  }
+
+  /**
+   * The linear address of `offset` (a temporary) in `segment`: the offset itself for a flat
+   * segment, else a new temporary with the segment's base added (FS and GS: Linux's per-CPU data
+   * and stack canary).
+   */
+  private linear(offset: number, segment: number): number {
+    if (this.flat(segment)) return offset;
+    const f = this.f, lin = this.temp();
+    f.i32(0).memory(Op.I32_LOAD, this.layout.segments + 4 * segment).get(offset).op(Op.I32_ADD).set(lin);
+    return lin;
+  }
+
+  /**
+   * For a segment that is not flat, ANDs into the fast-path condition on the stack whether it
+   * allows a `size`-byte access with `rights` (SegOk.READ/WRITE) at `offset`, as Cpu.linear checks
+   * (anything else, expand-down segments included, takes the processor's own path).
+   */
+  private segmentAllows(offset: number, size: number, rights: number, segment: number): void {
+    if (this.flat(segment)) return;
+    const f = this.f;
+    const limit = this.layout.segments + (CpuArea.SEG_LIMIT - CpuArea.SEG_BASE) + 4 * segment;
+    const ok = this.layout.segments + (CpuArea.SEG_OK - CpuArea.SEG_BASE) + 4 * segment;
+    f.i32(0).memory(Op.I32_LOAD, ok).i32(rights | SEG_EXPAND_DOWN).op(Op.I32_AND).i32(rights).op(Op.I32_EQ).op(Op.I32_AND);
+    f.get(offset).i32(0).memory(Op.I32_LOAD, limit).op(Op.I32_LE_U).op(Op.I32_AND);
+    f.i32(0).memory(Op.I32_LOAD, limit).get(offset).op(Op.I32_SUB).i32(size - 1).op(Op.I32_GE_U).op(Op.I32_AND);
+  }
+
   private physical(addr: number, entry: number): void {
     this.f.get(entry).i32(-4096).op(Op.I32_AND).get(addr).i32(0xfff).op(Op.I32_AND).op(Op.I32_OR);
   }
 
   /**
-   * Pushes the `size`-byte value at linear `addr` (the operand's flat segment): straight from RAM
-   * through the TLB, else through the processor's own access path (TLB miss, device memory, a
-   * page-crossing access), whose fault leaves through the fault exit.
+   * Pushes the `size`-byte value at offset `addr` in `segment`: straight from RAM through the TLB,
+   * else through the processor's own access path (TLB miss, device memory, a page-crossing access,
+   * a segment check that needs it), whose fault leaves through the fault exit.
    */
   readMemory(addr: number, size: number, signed = false, segment = this.insn.segment): void {
     const f = this.f;
+    const lin = this.linear(addr, segment);
     const entry = this.temp(), value = this.temp();
-    this.fastAccess(addr, size, this.readMask, this.readNeed, entry);
+    this.fastAccess(lin, size, this.readMask, this.readNeed, entry);
+    this.segmentAllows(addr, size, SEG_READ, segment);
     f.if();
     this.depth++;
-    this.physical(addr, entry);
+    this.physical(lin, entry);
     f.memory(size === 4 ? Op.I32_LOAD : size === 2 ? (signed ? Op.I32_LOAD16_S : Op.I32_LOAD16_U) : signed ? Op.I32_LOAD8_S : Op.I32_LOAD8_U).set(value);
     f.op(Op.ELSE);
     f.i32(segment * 8 + size).get(addr).i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_READ);
@@ -379,14 +432,16 @@ export class WasmRegionEmitter {
     f.get(value);
   }
 
-  /** Stores the value in temporary `value` at linear `addr`, as readMemory reads. */
+  /** Stores the value in temporary `value` at offset `addr` in `segment`, as readMemory reads. */
   writeMemory(addr: number, size: number, value: number, segment = this.insn.segment): void {
     const f = this.f;
+    const lin = this.linear(addr, segment);
     const entry = this.temp();
-    this.fastAccess(addr, size, this.writeMask, this.writeNeed, entry);
+    this.fastAccess(lin, size, this.writeMask, this.writeNeed, entry);
+    this.segmentAllows(addr, size, SEG_WRITE, segment);
     f.if();
     this.depth++;
-    this.physical(addr, entry);
+    this.physical(lin, entry);
     f.get(value).memory(size === 4 ? Op.I32_STORE : size === 2 ? Op.I32_STORE16 : Op.I32_STORE8);
     f.op(Op.ELSE);
     // The slow path is the only one that can reach a code page: it reports a stale region.
@@ -422,16 +477,20 @@ export class WasmRegionEmitter {
 
   /**
    * A read-modify-write of memory: `body` runs on the fast path (the page is plain RAM, writable,
-   * the access inside it), with the operand's physical address; anything else runs the whole
-   * instruction through its handler, so that nothing is changed before a fault.
+   * the access inside it and allowed by the segment), with the operand's physical address;
+   * anything else runs the whole instruction through its handler, so that nothing is changed
+   * before a fault.
    */
   readModifyWrite(addr: number, size: number, body: (phys: number) => void): void {
     const f = this.f;
+    const segment = this.insn.segment;
+    const lin = this.linear(addr, segment);
     const entry = this.temp(), phys = this.temp();
-    this.fastAccess(addr, size, this.readMask | this.writeMask, this.readNeed | this.writeNeed, entry);
+    this.fastAccess(lin, size, this.readMask | this.writeMask, this.readNeed | this.writeNeed, entry);
+    this.segmentAllows(addr, size, SEG_READ | SEG_WRITE, segment);
     f.if();
     this.depth++;
-    this.physical(addr, entry);
+    this.physical(lin, entry);
     f.set(phys);
     body(phys);
     const known = { flagOp: this.flagOp, flagBits: this.flagBits };

@@ -9,29 +9,25 @@ import { portRead, portWrite } from "../io.js";
 import { currentJitMode } from "../jit-mode.js";
 import { JIT_RUNTIME, storeFlags } from "../jit-runtime.js";
 import { TERMINATES } from "../opcode-table.js";
-import { EXIT_BLOCK, EXIT_EIP, EXIT_FAULT, F_A, F_B, F_BITS, F_CARRY_IN, F_EFLAGS, F_OP, F_RESULT } from "./wasm-emitter.js";
-
-/** The CPU's area views the glue reads and writes. */
-export interface WasmRecords {
-  flags: Int32Array;
-  exit: Int32Array;
-}
+import { EXIT_BLOCK, EXIT_EIP, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STOP, F_A, F_B, F_BITS, F_CARRY_IN, F_EFLAGS, F_OP, F_RESULT } from "./wasm-emitter.js";
+import type { RegionCode, WasmTier } from "./wasm-tier.js";
 
 /**
  * What a region's wasm code calls out to, and its run function: hands the flag record to the wasm
  * code and back, and counts retired instructions (the calls out sync the count first, so that a
- * fault inside one finds it exact).
+ * fault inside one finds it exact). The run enters the tier's chain (wasm-tier.ts), so the code
+ * that ran last may be another region's: its glue, in the exit record's slot, says where it left.
  */
 export class RegionGlue {
-  /** The module's run function, set once it is instantiated (its imports are this object's methods). */
-  code: (limit: number, entry: number) => number = () => 0;
+  /** The module's region function, set once it is instantiated (its imports are this object's methods). */
+  code: RegionCode = () => 0;
   translation: BlockTranslation | null = null;
-  /** Instructions of the current run already added to cpu.instructionsRetired. */
-  private synced = 0;
+  /** The region's slot in the tier's function table, or -1 (it then runs alone). */
+  slot = -1;
   private readonly flags: Int32Array;
   private readonly exit: Int32Array;
 
-  constructor(private readonly cpu: Cpu, private readonly blocks: readonly CodeBlock[], private readonly mode: number, tier: WasmRecords) {
+  constructor(private readonly cpu: Cpu, readonly blocks: readonly CodeBlock[], private readonly mode: number, private readonly tier: WasmTier) {
     this.flags = tier.flags;
     this.exit = tier.exit;
   }
@@ -69,10 +65,15 @@ export class RegionGlue {
    * the running block's start).
    */
   private enter(start: number, done: number): void {
-    const cpu = this.cpu;
-    cpu.instructionsRetired += done - this.synced;
-    this.synced = done;
+    const cpu = this.cpu, tier = this.tier;
+    cpu.instructionsRetired += done - tier.synced;
+    tier.synced = done;
     cpu.instructionStart = start;
+  }
+
+  /** After a call out: an NMI became due, which the run loop must see before a chain goes on. */
+  private checkStop(): void {
+    if (this.cpu.nmiPending) this.exit[EXIT_STOP] = 1;
   }
 
   /**
@@ -89,7 +90,7 @@ export class RegionGlue {
   /** A fault at instruction `index` of the running block: the block's instructions before it retire. */
   private faulted(index: number): void {
     this.cpu.instructionsRetired += index;
-    this.synced += index;
+    this.tier.synced += index;
   }
 
   /**
@@ -125,6 +126,7 @@ export class RegionGlue {
       this.noteFault(error, index);
       return 0;
     }
+    this.checkStop();
     return this.stale() ? 1 : 0;
   };
 
@@ -142,6 +144,8 @@ export class RegionGlue {
     } catch (error) {
       this.noteFault(error, index);
       return 0;
+    } finally {
+      this.checkStop();
     }
   };
 
@@ -175,6 +179,9 @@ export class RegionGlue {
       throw error;
     }
     this.giveFlags();
+    // CR3 and INVLPG (which move the epoch) and CPL changes run here: the chain's links follow.
+    this.exit[EXIT_EPOCH] = cpu.codeLinkEpoch;
+    this.checkStop();
     const leave = TERMINATES[insn.opcode] !== 0 || cpu.eip !== insn.nextEip || cpu.interruptShadow !== 0 || cpu.stallPending !== 0 ||
       cpu.halted || currentJitMode(cpu) !== this.mode;
     if (!leave && !this.stale()) return 0;
@@ -183,23 +190,30 @@ export class RegionGlue {
   };
 
   readonly run = (limit: number, entry: number): number => {
-    const cpu = this.cpu;
-    const blocks = this.blocks;
+    const cpu = this.cpu, tier = this.tier, exit = this.exit;
     this.giveFlags();
-    this.synced = 0;
-    const done = this.code(limit, entry);
+    tier.synced = 0;
+    exit[EXIT_STOP] = 0;
+    let last: RegionGlue = this;
+    let done: number;
+    if (this.slot >= 0) {
+      exit[EXIT_EPOCH] = cpu.codeLinkEpoch;
+      exit[EXIT_MODE] = this.mode;
+      done = tier.chain(limit, this.slot, entry);
+      last = tier.glues[exit[EXIT_SLOT]] ?? this;
+    } else {
+      done = this.code(limit, entry, 0);
+    }
     this.takeFlags();
-    const exit = this.exit;
     if (exit[EXIT_FAULT] !== 0) {
       // The state of the faulting instruction's start is in the CPU; the run loop delivers it.
       exit[EXIT_FAULT] = 0;
       throw FAULT_SIGNAL;
     }
-    const eip = exit[EXIT_EIP];
-    cpu.eip = eip;
-    JIT_RUNTIME.exit.block = blocks[exit[EXIT_BLOCK]];
+    cpu.eip = exit[EXIT_EIP];
+    JIT_RUNTIME.exit.block = last.blocks[exit[EXIT_BLOCK]];
     const retired = done < 0 ? ~done : done;
-    cpu.instructionsRetired += retired - this.synced;
+    cpu.instructionsRetired += retired - tier.synced;
     return done;
   };
 }

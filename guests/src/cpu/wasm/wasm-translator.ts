@@ -22,13 +22,13 @@
 import { BlockTranslation, type CodeBlock } from "../code-block.js";
 import type { Cpu } from "../cpu.js";
 import { flagsDeadAfter } from "../flag-liveness.js";
-import { CpuArea } from "../guest-memory.js";
 import { JitMode } from "../jit-mode.js";
-import { CS, DS, ES, IMPORT_FAULT, IMPORT_HANDLER, IMPORT_PORT, IMPORT_READ, IMPORT_WRITE, type Layout, MATERIALIZE, NeedsHandler, SS, Unsupported, WasmRegionEmitter } from "./wasm-emitter.js";
+import { CS, DS, ES, IMPORT_FAULT, IMPORT_HANDLER, IMPORT_PORT, IMPORT_READ, IMPORT_WRITE, MATERIALIZE, NeedsHandler, SS, Unsupported, WasmRegionEmitter } from "./wasm-emitter.js";
 import { materializer } from "./wasm-flags.js";
-import { RegionGlue, type WasmRecords } from "./wasm-glue.js";
+import { RegionGlue } from "./wasm-glue.js";
 import { translateInstruction } from "./wasm-instructions.js";
 import { encodeModule, type ImportedFunction, ValueType } from "./wasm-module.js";
+import { type RegionCode, wasmTierOf } from "./wasm-tier.js";
 
 const I32 = ValueType.I32;
 /** What the emitted code calls, at the function indices the emitter names them by. */
@@ -46,30 +46,6 @@ function supportedMode(mode: number): boolean {
   return (mode & flat) === flat && (mode & JitMode.STACK32) !== 0 && (mode & JitMode.ALIGNMENT_CHECK) === 0;
 }
 
-/** A CPU's guest memory and where its state lies there, for its region modules and their glue. */
-interface WasmTier extends WasmRecords {
-  memory: WebAssembly.Memory;
-  layout: Layout;
-}
-
-const tiers = new WeakMap<Cpu, WasmTier>();
-
-function tierOf(cpu: Cpu): WasmTier {
-  let tier = tiers.get(cpu);
-  if (tier === undefined) {
-    const memory = cpu.bus.memory;
-    const area = memory.cpuArea;
-    tier = {
-      memory: memory.memory,
-      layout: { tlb: area + CpuArea.TLB, regs: area + CpuArea.REGS, flags: area + CpuArea.FLAGS, exit: area + CpuArea.EXIT, pages: memory.memory.buffer.byteLength / 65536 },
-      flags: memory.cpuWords(CpuArea.FLAGS, 8),
-      exit: memory.cpuWords(CpuArea.EXIT, 8),
-    };
-    tiers.set(cpu, tier);
-  }
-  return tier;
-}
-
 /**
  * A WebAssembly translation of the region `blocks` (its entry first, see jit-translator.ts
  * collectRegion) for `mode`, or null when the region is outside this tier's scope (the JavaScript
@@ -80,13 +56,8 @@ export function translateRegionToWasm(cpu: Cpu, region: readonly CodeBlock[], mo
   // The region's second copy of its head (for the JavaScript emitter's flag analysis) is not needed here.
   const blocks = region.length > 1 && region[region.length - 1] === head ? region.slice(0, -1) : region;
   if (!supportedMode(mode)) return null;
-  for (const block of blocks) {
-    if (!block.code32 || block.csBase !== 0) return null;
-    // Through CS (read-only), FS or GS (based: Linux's per-CPU data): the JavaScript translator
-    // has native code for those; here each would be a call of its handler, which costs more.
-    for (const insn of block.instructions) if (insn.segOverride >= 0 && insn.segOverride !== DS && insn.segOverride !== SS && insn.segOverride !== ES) return null;
-  }
-  const tier = tierOf(cpu);
+  for (const block of blocks) if (!block.code32 || block.csBase !== 0) return null;
+  const tier = wasmTierOf(cpu);
   const e = new WasmRegionEmitter(blocks, tier.layout, mode);
   try {
     e.prologue();
@@ -126,9 +97,17 @@ export function translateRegionToWasm(cpu: Cpu, region: readonly CodeBlock[], mo
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
     vm: { memory: tier.memory, read: glue.read, write: glue.write, handler: glue.handler, fault: glue.fault, port: glue.port },
   });
-  glue.code = instance.exports.run as (limit: number, entry: number) => number;
+  glue.code = instance.exports.run as RegionCode;
   const translation = new BlockTranslation(head, mode, glue.run, false, blocks);
   glue.translation = translation;
+  const slot = tier.add(glue);
+  if (slot >= 0) {
+    glue.slot = translation.chainSlot = slot;
+    translation.onRelease = () => {
+      glue.slot = translation.chainSlot = -1;
+      tier.release(slot);
+    };
+  }
   for (const block of blocks) {
     // Translations dropped since (evicted, remade) need not be dropped again.
     const live = block.holders === null ? [] : block.holders.filter((t) => t.block.translation === t);
