@@ -19,10 +19,10 @@ export const enum CpuArea {
   REGS = TLB_ENTRIES * 4,
   /** The lazy flag record and EFLAGS, handed between the JavaScript and WebAssembly tiers. */
   FLAGS = REGS + 32,
-  /** The exit record of a WebAssembly translation (EIP, the block left from, the instruction left before). */
+  /** The exit record of WebAssembly translations, 16 words (wasm/wasm-emitter.ts EXIT_EIP...). */
   EXIT = FLAGS + 32,
   /** Segment bases, limits and derived rights (Cpu.segBase, segLimit, segAccessOk), 8 words each. */
-  SEG_BASE = EXIT + 32,
+  SEG_BASE = EXIT + 64,
   SEG_LIMIT = SEG_BASE + 32,
   SEG_OK = SEG_LIMIT + 32,
   /** Where WebAssembly regions lead to one another without the dispatcher (wasm/wasm-tier.ts). */

@@ -30,9 +30,14 @@ const TEMPS = 16;
 /**
  * Exit record words (Int32 index from CpuArea.EXIT): where the code left (EIP, the block, and the
  * table slot of the region, wasm-tier.ts), a fault to raise, a reason to stop a chain of regions,
- * and what a chain's links must match (cpu.codeLinkEpoch and the CPU mode).
+ * what a chain's links must match (cpu.codeLinkEpoch and the CPU mode), the stall cycles of the
+ * PAUSEs run (for Cpu.stallCycles), at EXIT_TSC (two words, 8-byte aligned) the time-stamp
+ * counter less the count DONE starts from (RDTSC adds DONE to it), and whether RDTSC faults now
+ * (CR4.TSD outside CPL 0).
  */
-export const EXIT_EIP = 0, EXIT_BLOCK = 1, EXIT_FAULT = 2, EXIT_SLOT = 3, EXIT_STOP = 4, EXIT_EPOCH = 5, EXIT_MODE = 6;
+export const EXIT_EIP = 0, EXIT_BLOCK = 1, EXIT_FAULT = 2, EXIT_SLOT = 3, EXIT_STOP = 4, EXIT_EPOCH = 5, EXIT_MODE = 6, EXIT_STALL = 7, EXIT_TSC = 8;
+export const EXIT_TSC_DENIED = 10;
+export const EXIT_WORDS = 16;
 /** Flag record words (from CpuArea.FLAGS): the order the glue copies them in. */
 export const F_OP = 0, F_BITS = 1, F_A = 2, F_B = 3, F_RESULT = 4, F_CARRY_IN = 5, F_EFLAGS = 6;
 /** Function indices in a region module: the imports (wasm-translator.ts IMPORTED_FUNCTIONS), then the flag materialiser (wasm-flags.ts). */
@@ -493,11 +498,19 @@ export class WasmRegionEmitter {
     this.physical(lin, entry);
     f.set(phys);
     body(phys);
+    this.elseHandler();
+  }
+
+  /**
+   * Ends the native code of an `if` on a run-time condition with the instruction through its
+   * handler in the `else`. The handler records the same lazy flags as the native code (the
+   * interpreter's own records), so what is known of them after the native code holds after both.
+   */
+  elseHandler(): void {
     const known = { flagOp: this.flagOp, flagBits: this.flagBits };
-    f.op(Op.ELSE);
+    this.f.op(Op.ELSE);
     this.callHandler();
     this.close();
-    // The handler records the same lazy flags as the native code (the interpreter's own records).
     this.flagOp = known.flagOp;
     this.flagBits = known.flagBits;
   }
@@ -571,6 +584,30 @@ export class WasmRegionEmitter {
     f.i32(this.blockIndex).set(XB);
     this.branch(this.unchainableLabel);
     this.close();
+  }
+
+  /**
+   * A stall of `cycles` (PAUSE): they count as retired, as the run loop adds a stall to the
+   * processor's time and against the budget, and go to the exit record for Cpu.stallCycles.
+   */
+  addStall(cycles: number): void {
+    const f = this.f;
+    const stall = this.layout.exit + 4 * EXIT_STALL;
+    f.get(DONE).i32(cycles).op(Op.I32_ADD).set(DONE);
+    f.i32(0).i32(0).memory(Op.I32_LOAD, stall).i32(cycles).op(Op.I32_ADD).memory(Op.I32_STORE, stall);
+  }
+
+  /** Pushes whether RDTSC may run here without a fault (0/1). */
+  timeStampAllowed(): void {
+    this.f.i32(0).memory(Op.I32_LOAD, this.layout.exit + 4 * EXIT_TSC_DENIED).op(Op.I32_EQZ);
+  }
+
+  /**
+   * Pushes the time-stamp counter (i64) as RDTSC reads it in the interpreter: the processor's clock
+   * as of the running block's start.
+   */
+  timeStamp(): void {
+    this.f.i32(0).memory(Op.I64_LOAD, this.layout.exit + 4 * EXIT_TSC).get(DONE).op(Op.I64_EXTEND_I32_U).op(Op.I64_ADD);
   }
 
   /** After an instruction whose store took the slow path: leave if the region went stale. */

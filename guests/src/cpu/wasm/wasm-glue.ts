@@ -9,7 +9,8 @@ import { portRead, portWrite } from "../io.js";
 import { currentJitMode } from "../jit-mode.js";
 import { JIT_RUNTIME, storeFlags } from "../jit-runtime.js";
 import { TERMINATES } from "../opcode-table.js";
-import { EXIT_BLOCK, EXIT_EIP, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STOP, F_A, F_B, F_BITS, F_CARRY_IN, F_EFLAGS, F_OP, F_RESULT } from "./wasm-emitter.js";
+import { Cr4 } from "../constants.js";
+import { EXIT_BLOCK, EXIT_EIP, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STALL, EXIT_STOP, EXIT_TSC, EXIT_TSC_DENIED, F_A, F_B, F_BITS, F_CARRY_IN, F_EFLAGS, F_OP, F_RESULT } from "./wasm-emitter.js";
 import type { RegionCode, WasmTier } from "./wasm-tier.js";
 
 /**
@@ -69,6 +70,31 @@ export class RegionGlue {
     cpu.instructionsRetired += done - tier.synced;
     tier.synced = done;
     cpu.instructionStart = start;
+  }
+
+  /**
+   * The exit record's clock: the time-stamp counter the chain's count of retired instructions
+   * (DONE) adds to, and whether RDTSC faults (CR4.TSD outside CPL 0). Handlers may change either
+   * (WRMSR of the TSC, MOV CR4, a privilege change).
+   */
+  private clock(): void {
+    const cpu = this.cpu, exit = this.exit;
+    const base = cpu.tscBase + cpu.instructionsRetired - this.tier.synced;
+    exit[EXIT_TSC] = base % 4294967296;
+    exit[EXIT_TSC + 1] = Math.floor(base / 4294967296);
+    exit[EXIT_TSC_DENIED] = (cpu.cr4 & Cr4.TSD) !== 0 && cpu.cpl !== 0 && cpu.protectedMode ? 1 : 0;
+  }
+
+  /**
+   * The PAUSE stalls the code ran go to the processor's count of them (they are already retired,
+   * and in the count the dispatcher adds to the translated instructions, which they are not).
+   */
+  private takeStalls(): void {
+    const stall = this.exit[EXIT_STALL];
+    if (stall === 0) return;
+    this.cpu.stallCycles += stall;
+    this.cpu.translations.translatedInstructions -= stall;
+    this.exit[EXIT_STALL] = 0;
   }
 
   /** After a call out: an NMI became due, which the run loop must see before a chain goes on. */
@@ -181,6 +207,7 @@ export class RegionGlue {
     this.giveFlags();
     // CR3 and INVLPG (which move the epoch) and CPL changes run here: the chain's links follow.
     this.exit[EXIT_EPOCH] = cpu.codeLinkEpoch;
+    this.clock();
     this.checkStop();
     const leave = TERMINATES[insn.opcode] !== 0 || cpu.eip !== insn.nextEip || cpu.interruptShadow !== 0 || cpu.stallPending !== 0 ||
       cpu.halted || currentJitMode(cpu) !== this.mode;
@@ -194,6 +221,8 @@ export class RegionGlue {
     this.giveFlags();
     tier.synced = 0;
     exit[EXIT_STOP] = 0;
+    this.takeStalls();
+    this.clock();
     let last: RegionGlue = this;
     let done: number;
     if (this.slot >= 0) {
@@ -205,6 +234,7 @@ export class RegionGlue {
       done = this.code(limit, entry, 0);
     }
     this.takeFlags();
+    this.takeStalls();
     if (exit[EXIT_FAULT] !== 0) {
       // The state of the faulting instruction's start is in the CPU; the run loop delivers it.
       exit[EXIT_FAULT] = 0;

@@ -7,7 +7,8 @@
  */
 import { AluOp } from "../alu.js";
 import { LazyOp, sizeMask } from "../flags.js";
-import type { DecodedInstruction } from "../instruction.js";
+import { type DecodedInstruction, PAUSE_OPCODE } from "../instruction.js";
+import { PAUSE_STALL_CYCLES } from "../ops-system.js";
 import { DS, EFL, EIP, ES, FOP, NeedsHandler, REG0, SS, UNKNOWN, type WasmRegionEmitter } from "./wasm-emitter.js";
 import { Op, ValueType } from "./wasm-module.js";
 
@@ -77,6 +78,24 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
   const f = e.f;
   const op = insn.opcode;
   if (op === 0x90) return "continues";
+  if (op === PAUSE_OPCODE) {
+    e.addStall(PAUSE_STALL_CYCLES);
+    e.goTo(insn.nextEip);
+    return "exits";
+  }
+  if (op === 0x131) {
+    // RDTSC (Linux's udelay polls it); where CR4.TSD makes it fault, through the handler.
+    e.timeStampAllowed();
+    e.open("if");
+    e.timeStamp();
+    f.op(Op.I32_WRAP_I64);
+    e.setReg(0);
+    e.timeStamp();
+    f.i64(32n).op(Op.I64_SHR_U).op(Op.I32_WRAP_I64);
+    e.setReg(2);
+    e.elseHandler();
+    return "continues";
+  }
   if (op === 0x88 || op === 0x8a) {
     // MOV Eb,Gb / Gb,Eb
     if (insn.mod === 3) {

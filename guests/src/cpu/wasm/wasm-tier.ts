@@ -17,7 +17,7 @@
  */
 import type { Cpu } from "../cpu.js";
 import { CHAIN_ENTRIES, CpuArea } from "../guest-memory.js";
-import { EXIT_EIP, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STOP, type Layout, REGION_PARAMS } from "./wasm-emitter.js";
+import { EXIT_EIP, EXIT_WORDS, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STOP, type Layout, REGION_PARAMS } from "./wasm-emitter.js";
 import type { RegionGlue } from "./wasm-glue.js";
 import { encodeModule, FunctionBuilder, Op, ValueType } from "./wasm-module.js";
 
@@ -58,7 +58,7 @@ export class WasmTier {
       pages: memory.memory.buffer.byteLength / 65536,
     };
     this.flags = memory.cpuWords(CpuArea.FLAGS, 8);
-    this.exit = memory.cpuWords(CpuArea.EXIT, 8);
+    this.exit = memory.cpuWords(CpuArea.EXIT, EXIT_WORDS);
     this.entries = memory.cpuWords(CpuArea.CHAIN, CHAIN_ENTRIES * 4);
     const bytes = encodeModule({
       memoryImport: { module: "vm", name: "memory", pages: this.layout.pages },
