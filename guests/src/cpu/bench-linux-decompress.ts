@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { VirtualClock } from "@vmk/kernel";
 import { PcMachine } from "../vm/pc-machine.js";
 import { SerialConsoleLine } from "../vm/serial-console-line.js";
+import { enableWasmBranchHints } from "../vm/wasm-branch-hints.js";
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -23,6 +24,7 @@ const option = (name: string, fallback: number) => {
   return at >= 0 ? Number(argv[at + 1]) : fallback;
 };
 const jit = !argv.includes("--no-jit");
+enableWasmBranchHints();
 const limit = option("--limit", 3e9);
 const window = option("--window", 250e6);
 const SLICE = option("--slice", 1_000_000);

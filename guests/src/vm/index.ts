@@ -7,3 +7,4 @@ export * from "./virtual-nic-backend.js";
 export * from "./serial-console-line.js";
 export * from "./boot-image.js";
 export * from "./linux-guest-session.js";
+export * from "./wasm-branch-hints.js";

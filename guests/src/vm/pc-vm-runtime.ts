@@ -10,6 +10,7 @@ import { RealTimeVcpuLoop } from "./real-time-vcpu-loop.js";
 import { SerialConsoleLine } from "./serial-console-line.js";
 import type { VcpuLoop, VcpuLoopHost } from "./vcpu-loop.js";
 import { VirtualNicBackend } from "./virtual-nic-backend.js";
+import { enableWasmBranchHints } from "./wasm-branch-hints.js";
 import { isSteppedClock, VirtualTimeVcpuLoop } from "./virtual-time-vcpu-loop.js";
 
 /** ethernet0 sits at 00:03.0, ethernet1 at 00:04.0, ... (slots 0 and 1 are the i440FX and PIIX3). */
@@ -75,6 +76,7 @@ export class PcVmRuntime implements VmRuntime, VcpuLoopHost {
 
   constructor(private readonly options: PcVmRuntimeOptions) {
     const { config, services } = options;
+    enableWasmBranchHints();
     for (let index = 0; index < SERIAL_PORTS; index++) this.lines.push(new SerialConsoleLine());
     this.machine = new PcMachine({
       clock: services.clock,

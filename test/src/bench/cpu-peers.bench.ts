@@ -24,7 +24,7 @@ import { createRequire } from "node:module";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { applyInitialCpuState, Cpu, loadMultibootKernel, RamOnlyBus, runInstructions, type CpuBus } from "@vmk/guests";
+import { applyInitialCpuState, Cpu, enableWasmBranchHints, loadMultibootKernel, RamOnlyBus, runInstructions, type CpuBus } from "@vmk/guests";
 import { cpuSeconds, median, type BenchFigure, type BenchSuite } from "./bench-suite.js";
 
 /** guests/test-programs/bench, found through the @vmk/guests package (its dist/ or, under vitest, its src/). */
@@ -198,6 +198,7 @@ function vmkEngine(jit: boolean): GuestEngine {
     instructionCounter: "exact",
     unavailable: async () => undefined,
     async runMultiboot(image) {
+      enableWasmBranchHints();
       const bus = new ExitPortBus();
       const cpu = new Cpu(bus);
       cpu.jit.enabled = jit;

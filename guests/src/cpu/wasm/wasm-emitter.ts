@@ -252,7 +252,7 @@ export class WasmRegionEmitter {
     if (k < this.blockIndex) f.i32(k).set(BI);
     f.get(DONE).i32(this.blocks[k].instructions.length).op(Op.I32_ADD).get(LIMIT).op(Op.I32_LE_S);
     const target = k > this.blockIndex ? this.armLabels[k] : k === this.blockIndex ? this.selfLabel : this.dispatchLabel;
-    f.brIf(this.depth - target);
+    f.hint(true).brIf(this.depth - target);
   }
 
   /** Leaves with EIP in the EIP local after the current instruction retired. */
@@ -424,7 +424,7 @@ export class WasmRegionEmitter {
     const entry = this.temp(), value = this.temp();
     this.fastAccess(lin, size, this.readMask, this.readNeed, entry);
     this.segmentAllows(addr, size, SEG_READ, segment);
-    f.if();
+    f.hint(true).if();
     this.depth++;
     this.physical(lin, entry);
     f.memory(size === 4 ? Op.I32_LOAD : size === 2 ? (signed ? Op.I32_LOAD16_S : Op.I32_LOAD16_U) : signed ? Op.I32_LOAD8_S : Op.I32_LOAD8_U).set(value);
@@ -444,7 +444,7 @@ export class WasmRegionEmitter {
     const entry = this.temp();
     this.fastAccess(lin, size, this.writeMask, this.writeNeed, entry);
     this.segmentAllows(addr, size, SEG_WRITE, segment);
-    f.if();
+    f.hint(true).if();
     this.depth++;
     this.physical(lin, entry);
     f.get(value).memory(size === 4 ? Op.I32_STORE : size === 2 ? Op.I32_STORE16 : Op.I32_STORE8);
@@ -477,7 +477,7 @@ export class WasmRegionEmitter {
 
   private leaveOnFault(): void {
     this.f.i32(0).memory(Op.I32_LOAD, this.layout.exit + 4 * EXIT_FAULT);
-    this.f.brIf(this.depth - this.faultLabel);
+    this.f.hint(false).brIf(this.depth - this.faultLabel);
   }
 
   /**
@@ -493,7 +493,7 @@ export class WasmRegionEmitter {
     const entry = this.temp(), phys = this.temp();
     this.fastAccess(lin, size, this.readMask | this.writeMask, this.readNeed | this.writeNeed, entry);
     this.segmentAllows(addr, size, SEG_READ | SEG_WRITE, segment);
-    f.if();
+    f.hint(true).if();
     this.depth++;
     this.physical(lin, entry);
     f.set(phys);
@@ -578,6 +578,7 @@ export class WasmRegionEmitter {
     this.flagsWritten = true;
     this.flagOp = UNKNOWN;
     f.get(status);
+    f.hint(false);
     this.open("if");
     f.get(DONE).i32(this.index + 1).op(Op.I32_ADD).set(DONE);
     f.i32(0).memory(Op.I32_LOAD, this.layout.exit + 4 * EXIT_EIP).set(EIP);
@@ -616,6 +617,7 @@ export class WasmRegionEmitter {
     this.wroteSlowly = false;
     const f = this.f;
     f.get(STALE);
+    f.hint(false);
     this.open("if");
     f.get(DONE).i32(this.index + 1).op(Op.I32_ADD).set(DONE);
     f.i32(this.insn.nextEip).set(EIP);

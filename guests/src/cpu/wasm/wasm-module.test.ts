@@ -86,6 +86,42 @@ describe("WebAssembly module writer", () => {
     expect(() => run(2, 7, 5)).toThrow(WebAssembly.RuntimeError);
   });
 
+  it("writes branch hints in a custom section before the code, at the hinted instruction's offset in the body", () => {
+    // abs(x): if (x < 0) (hinted unlikely) x = -x.
+    const abs = new FunctionBuilder([I32], [I32]);
+    abs.local();
+    abs.get(0).i32(0).op(Op.I32_LT_S);
+    const ifAt = abs.code.length;
+    abs.hint(false).if();
+    abs.i32(0).get(0).op(Op.I32_SUB).set(0);
+    abs.end();
+    abs.get(0);
+    const bytes = encodeModule({ functions: [{ module: "env", name: "unused", params: [], results: [] }], exports: [{ name: "abs", body: abs }] });
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const run = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { unused: () => {} } }).exports.abs as (x: number) => number;
+    expect(run(-5)).toBe(5);
+    expect(run(7)).toBe(7);
+    // The sections in order: the custom one (0) before the code (10).
+    const ids: number[] = [];
+    for (let p = 8; p < bytes.length;) {
+      ids.push(bytes[p++]);
+      let size = 0;
+      for (let shift = 0; ; shift += 7) {
+        const b = bytes[p++];
+        size |= (b & 0x7f) << shift;
+        if (b < 0x80) break;
+      }
+      p += size;
+    }
+    expect(ids).toEqual([1, 2, 3, 7, 0, 10]);
+    const name = new TextEncoder().encode("metadata.code.branch_hint");
+    const at = Buffer.from(bytes).indexOf(Buffer.from(name));
+    expect(at).toBeGreaterThan(0);
+    // One function (index 1, after the import) with one hint: the body's local declarations (one
+    // run of one i32: 3 bytes) come before the code.
+    expect([...bytes.subarray(at + name.length, at + name.length + 6)]).toEqual([1, 1, 1, 3 + ifAt, 1, 0]);
+  });
+
   it("rejects nothing it wrote and reports a body that does not type-check", () => {
     const bad = new FunctionBuilder([], [I32]);
     bad.op(Op.I32_ADD);

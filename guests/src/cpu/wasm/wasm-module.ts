@@ -96,6 +96,8 @@ export class ByteWriter {
 export class FunctionBuilder {
   readonly code = new ByteWriter();
   private readonly localTypes: ValueType[] = [];
+  /** Branch hints: offset in `code` of an `if` or `br_if`, and whether it is likely taken. */
+  readonly hints: Array<[number, boolean]> = [];
 
   constructor(
     readonly params: readonly ValueType[],
@@ -200,8 +202,18 @@ export class FunctionBuilder {
     return this;
   }
 
-  /** The encoded body: local declarations (runs of one type), code, and the final `end`. */
-  body(): ByteWriter {
+  /**
+   * The next `if` or `br_if` is likely (or unlikely) taken: the engine may lay the other way out
+   * of line and keep values in registers along this one (the branch-hinting proposal).
+   */
+  hint(likely: boolean): this {
+    const hints = this.hints;
+    if (hints.length === 0 || hints[hints.length - 1][0] !== this.code.length) hints.push([this.code.length, likely]);
+    return this;
+  }
+
+  /** The encoded local declarations (runs of one type). */
+  private locals(): ByteWriter {
     const out = new ByteWriter();
     const runs: Array<[number, ValueType]> = [];
     for (const type of this.localTypes) {
@@ -214,9 +226,21 @@ export class FunctionBuilder {
       out.u32(count);
       out.byte(type);
     }
+    return out;
+  }
+
+  /** The encoded body: local declarations, code, and the final `end`. */
+  body(): ByteWriter {
+    const out = this.locals();
     out.append(this.code.finish());
     out.byte(Op.END);
     return out;
+  }
+
+  /** The branch hints with offsets from the start of the body (its local declarations first). */
+  bodyHints(): Array<[number, boolean]> {
+    const start = this.locals().length;
+    return this.hints.map(([offset, likely]) => [start + offset, likely]);
   }
 }
 
@@ -240,7 +264,7 @@ export interface ModuleParts {
   exports: ReadonlyArray<{ name: string; body: FunctionBuilder }>;
 }
 
-const SECTION_TYPE = 1, SECTION_IMPORT = 2, SECTION_FUNCTION = 3, SECTION_EXPORT = 7, SECTION_CODE = 10;
+const SECTION_CUSTOM = 0, SECTION_TYPE = 1, SECTION_IMPORT = 2, SECTION_FUNCTION = 3, SECTION_EXPORT = 7, SECTION_CODE = 10;
 const FUNC_TYPE = 0x60;
 const IMPORT_FUNC = 0x00, IMPORT_TABLE = 0x01, IMPORT_MEMORY = 0x02, EXPORT_FUNC = 0x00;
 const FUNCREF = 0x70;
@@ -311,6 +335,24 @@ export function encodeModule(parts: ModuleParts): Uint8Array {
     exportSection.u32(parts.functions.length + i);
   });
   section(out, SECTION_EXPORT, exportSection);
+
+  // Branch hints, before the code they describe.
+  const hinted = parts.exports.map((e, i) => ({ index: parts.functions.length + i, hints: e.body.bodyHints() })).filter((h) => h.hints.length > 0);
+  if (hinted.length > 0) {
+    const hintSection = new ByteWriter();
+    hintSection.name("metadata.code.branch_hint");
+    hintSection.u32(hinted.length);
+    for (const { index, hints } of hinted) {
+      hintSection.u32(index);
+      hintSection.u32(hints.length);
+      for (const [offset, likely] of hints) {
+        hintSection.u32(offset);
+        hintSection.u32(1);
+        hintSection.byte(likely ? 1 : 0);
+      }
+    }
+    section(out, SECTION_CUSTOM, hintSection);
+  }
 
   const codeSection = new ByteWriter();
   codeSection.u32(parts.exports.length);
