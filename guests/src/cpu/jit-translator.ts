@@ -104,12 +104,14 @@ export interface RegionLimits {
 
 const JAVASCRIPT_REGIONS: RegionLimits = { maxBlocks: MAX_REGION_BLOCKS, maxInstructions: MAX_REGION_INSTRUCTIONS, loopsOnly: true };
 /**
- * V8 compiles a WebAssembly region in about a millisecond and runs it at full speed at once, so
- * its regions take in what the page has decoded, loop or not: control that stays inside a region
- * needs no trip through the dispatcher. Smaller ones made the boot slower (24 blocks / 400
- * instructions about the same; 8 / 200 and single blocks slower).
+ * WebAssembly regions take in what the page has decoded, loop or not, up to 8 blocks. Control
+ * leaving a region reaches the next one inside WebAssembly (wasm-tier.ts), so a region need not
+ * be large to keep control away from the dispatcher; and large ones compile to worse code:
+ * TurboFan's register allocation over a function of 128 blocks with some twenty state locals
+ * live throughout spilled half of them (a Debian boot to its prompt: 128 blocks 10.2 s, 16
+ * blocks 9.6 s, 8 blocks 9.5 s, 4 blocks 10.7 s without branch hints).
  */
-const WASM_REGIONS: RegionLimits = { maxBlocks: 128, maxInstructions: 4000, loopsOnly: false };
+const WASM_REGIONS: RegionLimits = { maxBlocks: 8, maxInstructions: 1000, loopsOnly: false };
 
 /**
  * The region entered at `head`: blocks of the same linear (so the same physical) page, for the
