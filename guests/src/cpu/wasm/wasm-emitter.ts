@@ -40,7 +40,7 @@ export const EXIT_TSC_DENIED = 10;
 export const EXIT_WORDS = 16;
 /** Flag record words (from CpuArea.FLAGS): the order the glue copies them in. */
 export const F_OP = 0, F_BITS = 1, F_A = 2, F_B = 3, F_RESULT = 4, F_CARRY_IN = 5, F_EFLAGS = 6;
-/** Function indices in a region module: the imports (wasm-translator.ts IMPORTED_FUNCTIONS), then the flag materialiser (wasm-flags.ts). */
+/** Function indices in a region module: its imports (wasm-translator.ts IMPORTED_FUNCTIONS), the flag materialiser (wasm-flags.ts) last of them. */
 export const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, IMPORT_FAULT = 3, IMPORT_PORT = 4, MATERIALIZE = 5;
 
 /** A region function's parameters: limit, entry block index, base (see LIMIT..BASE); it returns the retired count, complemented after an unchainable exit. */

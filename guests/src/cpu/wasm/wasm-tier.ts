@@ -18,6 +18,7 @@
 import type { Cpu } from "../cpu.js";
 import { CHAIN_ENTRIES, CpuArea } from "../guest-memory.js";
 import { EXIT_EIP, EXIT_WORDS, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STOP, type Layout, REGION_PARAMS } from "./wasm-emitter.js";
+import { materializer } from "./wasm-flags.js";
 import type { RegionGlue } from "./wasm-glue.js";
 import { encodeModule, FunctionBuilder, Op, ValueType } from "./wasm-module.js";
 
@@ -41,6 +42,8 @@ export class WasmTier {
   synced = 0;
   /** Runs the region in table slot `slot` from block `entry`, then those the chain table leads to. */
   readonly chain: (limit: number, slot: number, entry: number) => number;
+  /** The flag materialiser (wasm-flags.ts), which the region modules import. */
+  readonly materialize: (op: number, bits: number, a: number, b: number, result: number, carryIn: number, eflags: number) => number;
   /** The glue of the region in each table slot (a freed slot keeps its last one, see release). */
   readonly glues: Array<RegionGlue | undefined> = [];
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 64 });
@@ -65,10 +68,11 @@ export class WasmTier {
       tableImport: { module: "vm", name: "regions" },
       indirectTypes: [{ params: REGION_PARAMS, results: [ValueType.I32] }],
       functions: [],
-      exports: [{ name: "chain", body: chainFunction(area) }],
+      exports: [{ name: "chain", body: chainFunction(area) }, { name: "materialize", body: materializer() }],
     });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { vm: { memory: this.memory, regions: this.table } });
     this.chain = instance.exports.chain as WasmTier["chain"];
+    this.materialize = instance.exports.materialize as WasmTier["materialize"];
   }
 
   /** Puts a region's code in the table; returns its slot, or -1 when the table is full (the region then runs alone). */

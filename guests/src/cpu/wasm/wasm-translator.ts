@@ -24,7 +24,6 @@ import type { Cpu } from "../cpu.js";
 import { flagsDeadAfter } from "../flag-liveness.js";
 import { JitMode } from "../jit-mode.js";
 import { CS, DS, ES, IMPORT_FAULT, IMPORT_HANDLER, IMPORT_PORT, IMPORT_READ, IMPORT_WRITE, MATERIALIZE, NeedsHandler, SS, Unsupported, WasmRegionEmitter } from "./wasm-emitter.js";
-import { materializer } from "./wasm-flags.js";
 import { RegionGlue } from "./wasm-glue.js";
 import { translateInstruction } from "./wasm-instructions.js";
 import { encodeModule, type ImportedFunction, ValueType } from "./wasm-module.js";
@@ -38,7 +37,8 @@ IMPORTED_FUNCTIONS[IMPORT_WRITE] = { module: "vm", name: "write", params: [I32, 
 IMPORTED_FUNCTIONS[IMPORT_HANDLER] = { module: "vm", name: "handler", params: [I32, I32, I32], results: [I32] };
 IMPORTED_FUNCTIONS[IMPORT_FAULT] = { module: "vm", name: "fault", params: [I32, I32, I32, I32], results: [] };
 IMPORTED_FUNCTIONS[IMPORT_PORT] = { module: "vm", name: "port", params: [I32, I32, I32, I32, I32, I32], results: [I32] };
-if (IMPORTED_FUNCTIONS.length !== MATERIALIZE) throw new Error("the emitter's function indices do not match the imports");
+IMPORTED_FUNCTIONS[MATERIALIZE] = { module: "vm", name: "materialize", params: [I32, I32, I32, I32, I32, I32, I32], results: [I32] };
+if (IMPORTED_FUNCTIONS.length !== MATERIALIZE + 1) throw new Error("the emitter's function indices do not match the imports");
 
 /** Whether code in `mode` is what this tier handles: flat ES/CS/SS/DS and a 32-bit stack. */
 function supportedMode(mode: number): boolean {
@@ -90,12 +90,11 @@ export function translateRegionToWasm(cpu: Cpu, region: readonly CodeBlock[], mo
   const bytes = encodeModule({
     memoryImport: { module: "vm", name: "memory", pages: tier.layout.pages },
     functions: IMPORTED_FUNCTIONS,
-    // The materialiser first: its index follows the imports (MATERIALIZE).
-    exports: [{ name: "materialize", body: materializer() }, { name: "run", body: e.f }],
+    exports: [{ name: "run", body: e.f }],
   });
   const glue = new RegionGlue(cpu, blocks, mode, tier);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-    vm: { memory: tier.memory, read: glue.read, write: glue.write, handler: glue.handler, fault: glue.fault, port: glue.port },
+    vm: { memory: tier.memory, read: glue.read, write: glue.write, handler: glue.handler, fault: glue.fault, port: glue.port, materialize: tier.materialize },
   });
   glue.code = instance.exports.run as RegionCode;
   const translation = new BlockTranslation(head, mode, glue.run, false, blocks);
