@@ -12,6 +12,7 @@ import type { Cpu } from "./cpu.js";
 import { Flag } from "./constants.js";
 import { currentJitMode } from "./jit-mode.js";
 import { JIT_RUNTIME } from "./jit-runtime.js";
+import { hotThresholdAfter } from "./jit-settings.js";
 import { translateBlock } from "./jit-translator.js";
 import { wasmTierOf } from "./wasm/wasm-tier.js";
 
@@ -83,7 +84,7 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
       entry = block.regionIndex;
       cpu.translations.regionReentries++;
     } else {
-      if ((block.executions += block.heat) <= cpu.jit.hotThreshold) return -1;
+      if ((block.executions += block.heat) <= hotThresholdAfter(cpu.jit, cpu.translations.translated)) return -1;
       translation = translateBlock(cpu, block, mode);
     }
   }

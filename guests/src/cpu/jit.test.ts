@@ -307,6 +307,39 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
     expect(cpu.regs[0]).toBe(4);
   });
 
+  it("makes its first translations sooner than the threshold: the n-th after n × 1,000 runs", () => {
+    // Two loops of 1,500 turns, each over two pages: a block of the first becomes hot after 1,000
+    // runs; the second loop's would need 2,000 as the second translation.
+    const cpu = flatProgram(`
+      mov ecx, 1500
+    first:
+      inc eax
+      jmp first_end
+      align 4096
+    first_end:
+      dec ecx
+      jnz first
+      mov ecx, 1500
+    second:
+      inc ebx
+      jmp second_end
+      align 4096
+    second_end:
+      dec ecx
+      jnz second
+      hlt`);
+    cpu.jit.hotThreshold = 30_000;
+    expect(runToHalt(cpu)).toBe(-1);
+    expect(cpu.regs[0]).toBe(1500);
+    expect(cpu.regs[3]).toBe(1500);
+    expect(cpu.translations.translated).toBe(engine === "interpreter" ? 0 : 1);
+    // The one translation is the first loop's: none of the blocks that start with INC EBX or run after it.
+    const blocks = cpu.decodedCode.flatMap((page) => page ?? []).filter((block) => block !== undefined);
+    const secondLoop = blocks.filter((block) => block!.instructions[0].opcode === 0x43 || block!.startEip >= CODE + 0x2000);
+    expect(secondLoop.length).toBeGreaterThan(0);
+    for (const block of secondLoop) expect(block!.translation).toBeNull();
+  });
+
   it("weighs a long block's runs by its length: one of 16 instructions counts 3 a run", () => {
     const cpu = flatProgram(`${"inc eax\n".repeat(15)}hlt`);
     cpu.jit.hotThreshold = 6;

@@ -20,6 +20,7 @@ import { FAULT_SIGNAL, Vector } from "./fault.js";
 import { shiftRotate } from "./alu.js";
 import { settleCarry, testCondition } from "./flags.js";
 import { type DecodedInstruction, Prefix } from "./instruction.js";
+import { hotThresholdAfter } from "./jit-settings.js";
 import { HANDLERS, TERMINATES } from "./opcode-table.js";
 
 /** Mirrors flags.ts LazyOp. */
@@ -167,7 +168,7 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
   // With the JIT on, the run loop takes every block that runs translated or is about to be
   // translated; the others are counted here and interpreted on, as with the JIT off.
   const jit = cpu.jit.enabled;
-  const hot = cpu.jit.hotThreshold;
+  const hot = hotThresholdAfter(cpu.jit, cpu.translations.translated);
   let list = block.instructions;
   let i = 0;
   try {
