@@ -9,7 +9,7 @@ import type { InterruptSource } from "./bus.js";
 import { Cr0, Flag } from "./constants.js";
 import { RamOnlyBus } from "./bus.js";
 import { Cpu } from "./cpu.js";
-import { DEFAULT_JIT_SETTINGS } from "./jit-settings.js";
+import { DEFAULT_JIT_SETTINGS, FIRST_TRANSLATIONS_STEP } from "./jit-settings.js";
 import { Vector } from "./fault.js";
 import { materializeFlags } from "./flags.js";
 import { runInstructions } from "./interpreter.js";
@@ -307,11 +307,12 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
     expect(cpu.regs[0]).toBe(4);
   });
 
-  it("makes its first translations sooner than the threshold: the n-th after n × 1,000 runs", () => {
-    // Two loops of 1,500 turns, each over two pages: a block of the first becomes hot after 1,000
-    // runs; the second loop's would need 2,000 as the second translation.
+  it("makes its first translations sooner than the threshold: the n-th after n × FIRST_TRANSLATIONS_STEP runs", () => {
+    // Two loops, each over two pages: a block of the first (4/3 steps of turns) becomes hot after
+    // one step; the second loop (5/3 steps) would need two as the second translation.
+    const firstTurns = Math.round((FIRST_TRANSLATIONS_STEP * 4) / 3), secondTurns = Math.round((FIRST_TRANSLATIONS_STEP * 5) / 3);
     const cpu = flatProgram(`
-      mov ecx, 1500
+      mov ecx, ${firstTurns}
     first:
       inc eax
       jmp first_end
@@ -319,7 +320,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
     first_end:
       dec ecx
       jnz first
-      mov ecx, 1500
+      mov ecx, ${secondTurns}
     second:
       inc ebx
       jmp second_end
@@ -330,8 +331,8 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
       hlt`);
     cpu.jit.hotThreshold = 30_000;
     expect(runToHalt(cpu)).toBe(-1);
-    expect(cpu.regs[0]).toBe(1500);
-    expect(cpu.regs[3]).toBe(1500);
+    expect(cpu.regs[0]).toBe(firstTurns);
+    expect(cpu.regs[3]).toBe(secondTurns);
     expect(cpu.translations.translated).toBe(engine === "interpreter" ? 0 : 1);
     // The one translation is the first loop's: none of the blocks that start with INC EBX or run after it.
     const blocks = cpu.decodedCode.flatMap((page) => page ?? []).filter((block) => block !== undefined);
