@@ -31,6 +31,16 @@ export const enum Tlb {
   CODE = 128,
 }
 
+/** The TLB bits a read (instruction fetch included) needs at CPL 3 (`user`) or below. */
+export function tlbReadNeed(user: boolean): number {
+  return user ? Tlb.USER_READ : Tlb.VALID;
+}
+
+/** The TLB bits a write needs at CPL 3 (`user`) or below: the right, and the dirty bit already set. */
+export function tlbWriteNeed(user: boolean): number {
+  return (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY;
+}
+
 /** Derived per-segment access rights (segAccessOk). */
 export const enum SegOk { READ = 1, WRITE = 2, EXPAND_DOWN = 4 }
 
@@ -254,8 +264,8 @@ export class Cpu {
   setCpl(cpl: number): void {
     this.cpl = cpl;
     const user = cpl === 3;
-    this.readNeed = user ? Tlb.USER_READ : Tlb.VALID;
-    this.writeNeed = (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY;
+    this.readNeed = tlbReadNeed(user);
+    this.writeNeed = tlbWriteNeed(user);
     this.fetchPage = -1;
     // Arithmetic rather than bitwise, so the count never wraps into an old epoch.
     this.codeLinkEpoch = this.codeLinkEpoch - (this.codeLinkEpoch % 4) + cpl;

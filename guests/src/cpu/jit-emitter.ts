@@ -17,7 +17,7 @@
  * cpu.instructionStart for the restart and retire the instructions before it.
  */
 import type { CodeBlock } from "./code-block.js";
-import { SegOk, Tlb } from "./cpu.js";
+import { SegOk, Tlb, tlbReadNeed, tlbWriteNeed } from "./cpu.js";
 import { LazyOp } from "./flags.js";
 import type { DecodedInstruction } from "./instruction.js";
 import { JitMode } from "./jit-mode.js";
@@ -97,8 +97,8 @@ export class BlockEmitter {
     blocks.forEach((b, k) => this.regionIndex.set(b.startEip, k));
     this.callReturnSites = [...returnSites];
     const user = (mode & JitMode.USER) !== 0;
-    this.readNeed = user ? Tlb.USER_READ : Tlb.VALID;
-    this.writeNeed = (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY;
+    this.readNeed = tlbReadNeed(user);
+    this.writeNeed = tlbWriteNeed(user);
   }
 
   // ---- Code and temporaries ---------------------------------------------------------------------

@@ -378,9 +378,14 @@ export function pause(cpu: Cpu): void {
   cpu.stallPending += PAUSE_STALL_CYCLES;
 }
 
+/** Whether RDTSC faults (#GP) now: CR4.TSD restricts it to CPL 0 in protected mode. */
+export function timeStampDenied(cpu: Cpu): boolean {
+  return (cpu.cr4 & Cr4.TSD) !== 0 && cpu.cpl !== 0 && cpu.protectedMode;
+}
+
 /** 0F 31 RDTSC. */
 export function readTimeStamp(cpu: Cpu): void {
-  if ((cpu.cr4 & Cr4.TSD) !== 0 && cpu.cpl !== 0 && cpu.protectedMode) cpu.raise(Vector.GP, 0);
+  if (timeStampDenied(cpu)) cpu.raise(Vector.GP, 0);
   const tsc = cpu.tscBase + cpu.instructionsRetired;
   cpu.regs[Reg.EAX] = tsc % 0x100000000;
   cpu.regs[Reg.EDX] = Math.floor(tsc / 0x100000000);

@@ -4,7 +4,7 @@
  * whose dirty bit is not yet set comes back here so the walk can set D.
  */
 import type { Cpu } from "./cpu.js";
-import { Tlb } from "./cpu.js";
+import { Tlb, tlbReadNeed, tlbWriteNeed } from "./cpu.js";
 import { Cr0, Cr4 } from "./constants.js";
 import { Vector } from "./fault.js";
 
@@ -15,7 +15,7 @@ export function translateLinear(cpu: Cpu, lin: number, write: boolean, user: boo
   const page = lin >>> 12;
   const cached = cpu.tlb[page];
   if (cached !== 0) {
-    const need = write ? (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY : user ? Tlb.USER_READ : Tlb.VALID;
+    const need = write ? tlbWriteNeed(user) : tlbReadNeed(user);
     if ((cached & need) === need) return (cached & ~0xfff) | (lin & 0xfff);
   }
   if ((cpu.cr0 & Cr0.PG) === 0) {

@@ -6,7 +6,7 @@
  * from these parts.
  */
 import type { CodeBlock } from "../code-block.js";
-import { SegOk, Tlb } from "../cpu.js";
+import { SegOk, Tlb, tlbReadNeed, tlbWriteNeed } from "../cpu.js";
 import { CpuArea } from "../guest-memory.js";
 import { ARITH_FLAGS } from "../constants.js";
 import { LazyOp } from "../flags.js";
@@ -112,9 +112,9 @@ export class WasmRegionEmitter {
       }
     }
     const user = (mode & JitMode.USER) !== 0;
-    this.readNeed = user ? Tlb.USER_READ : Tlb.VALID;
+    this.readNeed = tlbReadNeed(user);
     this.readMask = this.readNeed | Tlb.MMIO;
-    this.writeNeed = (user ? Tlb.USER_WRITE : Tlb.SUPERVISOR_WRITE) | Tlb.DIRTY;
+    this.writeNeed = tlbWriteNeed(user);
     this.writeMask = this.writeNeed | Tlb.MMIO | Tlb.CODE;
   }
 

@@ -9,7 +9,7 @@ import { portRead, portWrite } from "../io.js";
 import { currentJitMode } from "../jit-mode.js";
 import { JIT_RUNTIME, storeFlags } from "../jit-runtime.js";
 import { TERMINATES } from "../opcode-table.js";
-import { Cr4 } from "../constants.js";
+import { timeStampDenied } from "../ops-system.js";
 import { EXIT_BLOCK, EXIT_EIP, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STALL, EXIT_STOP, EXIT_TSC, EXIT_TSC_DENIED, F_A, F_B, F_BITS, F_CARRY_IN, F_EFLAGS, F_OP, F_RESULT } from "./wasm-emitter.js";
 import type { RegionCode, WasmTier } from "./wasm-tier.js";
 
@@ -82,7 +82,7 @@ export class RegionGlue {
     const base = cpu.tscBase + cpu.instructionsRetired - this.tier.synced;
     exit[EXIT_TSC] = base % 4294967296;
     exit[EXIT_TSC + 1] = Math.floor(base / 4294967296);
-    exit[EXIT_TSC_DENIED] = (cpu.cr4 & Cr4.TSD) !== 0 && cpu.cpl !== 0 && cpu.protectedMode ? 1 : 0;
+    exit[EXIT_TSC_DENIED] = timeStampDenied(cpu) ? 1 : 0;
   }
 
   /**
