@@ -117,9 +117,11 @@ export class WasmTier {
 
 /** The chain table entry for `eip`: a multiplicative hash, as the chain function computes it. */
 function chainIndex(eip: number): number {
-  return Math.imul(eip, HASH_MULTIPLIER) >>> (32 - Math.log2(CHAIN_ENTRIES));
+  return Math.imul(eip, HASH_MULTIPLIER) >>> HASH_SHIFT;
 }
 const HASH_MULTIPLIER = 0x9e3779b1 | 0;
+/** Keeps the product's top bits: log2(CHAIN_ENTRIES) of them. */
+const HASH_SHIFT = 32 - Math.log2(CHAIN_ENTRIES);
 
 /**
  * chain(limit, slot, entry): calls the region in `slot` from block `entry` with base 0, then, while
@@ -133,13 +135,12 @@ function chainFunction(area: number): FunctionBuilder {
   const LIMIT = 0, SLOT = 1, ENTRY = 2;
   const done = f.local(), at = f.local(), target = f.local();
   const exit = area + CpuArea.EXIT, chain = area + CpuArea.CHAIN;
-  const shift = 32 - Math.log2(CHAIN_ENTRIES);
   f.block().loop();
   f.get(LIMIT).get(ENTRY).get(done).get(SLOT).callIndirect(0).set(done);
   // Complemented: an exit after which nothing may follow directly.
   f.get(done).i32(0).op(Op.I32_LT_S).brIf(1);
   f.i32(0).memory(Op.I32_LOAD, exit + 4 * EXIT_FAULT).i32(0).memory(Op.I32_LOAD, exit + 4 * EXIT_STOP).op(Op.I32_OR).brIf(1);
-  f.i32(0).memory(Op.I32_LOAD, exit + 4 * EXIT_EIP).i32(HASH_MULTIPLIER).op(Op.I32_MUL).i32(shift).op(Op.I32_SHR_U).i32(4).op(Op.I32_SHL).set(at);
+  f.i32(0).memory(Op.I32_LOAD, exit + 4 * EXIT_EIP).i32(HASH_MULTIPLIER).op(Op.I32_MUL).i32(HASH_SHIFT).op(Op.I32_SHR_U).i32(4).op(Op.I32_SHL).set(at);
   f.get(at).memory(Op.I32_LOAD, chain + 4 * ENTRY_EIP).i32(0).memory(Op.I32_LOAD, exit + 4 * EXIT_EIP).op(Op.I32_NE).brIf(1);
   f.get(at).memory(Op.I32_LOAD, chain + 4 * ENTRY_EPOCH).i32(0).memory(Op.I32_LOAD, exit + 4 * EXIT_EPOCH).op(Op.I32_NE).brIf(1);
   f.get(at).memory(Op.I32_LOAD, chain + 4 * ENTRY_MODE).i32(0).memory(Op.I32_LOAD, exit + 4 * EXIT_MODE).op(Op.I32_NE).brIf(1);
