@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { RamOnlyBus } from "./bus.js";
 import { CodeBlock } from "./code-block.js";
-import { Cr0, Seg } from "./constants.js";
+import { Cr0, Cr4, Seg } from "./constants.js";
 import { Cpu } from "./cpu.js";
 import { runInstructions } from "./interpreter.js";
 import { translateLinear } from "./paging.js";
@@ -86,14 +86,32 @@ describe("the code link epoch", () => {
     expect(cpu.codeLinkEpoch).toBe(user);
   });
 
-  it("moves on at every TLB flush, keeping the CPL", () => {
+  it("moves on at a TLB flush that drops a code page's translation, keeping the CPL", () => {
     const cpu = pagedCpu(false);
+    cpu.markCodePage(FIRST_FUNCTION >>> 12);
     cpu.setCpl(3);
+    translateLinear(cpu, FUNCTION, false, true);
     const before = cpu.codeLinkEpoch;
     cpu.flushTlb(false);
     expect(cpu.codeLinkEpoch).not.toBe(before);
     cpu.setCpl(0);
     cpu.setCpl(3);
+    expect(cpu.codeLinkEpoch).not.toBe(before);
+  });
+
+  it("holds across a CR3 reload that keeps every code page (global ones), not across a full flush", () => {
+    const cpu = pagedCpu(false);
+    cpu.cr4 |= Cr4.PGE;
+    const view = new DataView(cpu.ram8.buffer, cpu.ram8.byteOffset);
+    view.setUint32(PAGE_TABLE + 4 * (FUNCTION >>> 12), FIRST_FUNCTION | 0x107, true);
+    cpu.markCodePage(FIRST_FUNCTION >>> 12);
+    translateLinear(cpu, FUNCTION, false, false);
+    translateLinear(cpu, DATA, false, false);
+    const before = cpu.codeLinkEpoch;
+    cpu.flushTlb(false);
+    expect(cpu.codeLinkEpoch).toBe(before);
+    translateLinear(cpu, FUNCTION, false, false);
+    cpu.flushTlb(true);
     expect(cpu.codeLinkEpoch).not.toBe(before);
   });
 
@@ -109,7 +127,10 @@ describe("the code link epoch", () => {
     expect(cpu.codeLinkEpoch).not.toBe(before);
   });
 
-  it.runIf(requireTool("nasm"))("a call linked to its target follows the page to new code after the guest remaps it and runs INVLPG", () => {
+  it.runIf(requireTool("nasm")).each([
+    ["runs INVLPG", `invlpg [${FUNCTION}]`],
+    ["reloads CR3", "mov eax, cr3\n  mov cr3, eax"],
+  ])("a call linked to its target follows the page to new code after the guest remaps it and %s", (_, flush) => {
     // The loop's CALL block links to the function's block; remapped, the same linear address holds
     // other code, which only the TLB (through INVLPG) can tell. The same CALL runs before and after,
     // and the new code's page is code already (a page that becomes code flushes the TLB anyway).
@@ -127,7 +148,7 @@ again: call ${FUNCTION}
   dec edx
   jz done
   mov dword [${PAGE_TABLE + 4 * (FUNCTION >>> 12)}], ${SECOND_FUNCTION | 7}
-  invlpg [${FUNCTION}]
+  ${flush}
   mov dword [${DATA}], 1
   invlpg [${DATA}]
   jmp phase

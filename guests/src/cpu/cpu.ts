@@ -578,16 +578,25 @@ export class Cpu {
   /** CR3 reload keeps global pages; CR0/CR4 changes and explicit resets drop everything. */
   flushTlb(includeGlobal: boolean): void {
     this.fetchPage = -1;
-    this.codeLinkEpoch += 4;
+    // Block links stay good while every code page they were made through keeps its translation
+    // (see invalidatePage): Linux's text_poke switches CR3 twice per patched site, and its kernel
+    // code is all in global pages.
+    let droppedCode = 0;
     if (this.tlbFilledCount > TLB_TRACKED) {
+      droppedCode = Tlb.CODE;
       if (includeGlobal) this.tlb.fill(0);
       else for (let i = 0; i < TLB_PAGES; i++) if ((this.tlb[i] & Tlb.GLOBAL) === 0) this.tlb[i] = 0;
     } else {
       for (let i = 0; i < this.tlbFilledCount; i++) {
         const page = this.tlbFilled[i];
-        if (includeGlobal || (this.tlb[page] & Tlb.GLOBAL) === 0) this.tlb[page] = 0;
+        const entry = this.tlb[page];
+        if (includeGlobal || (entry & Tlb.GLOBAL) === 0) {
+          droppedCode |= entry;
+          this.tlb[page] = 0;
+        }
       }
     }
+    if ((droppedCode & Tlb.CODE) !== 0) this.codeLinkEpoch += 4;
     // Rebuild the tracking list from what survived (only globals can).
     let kept = 0;
     if (!includeGlobal) {
