@@ -3,6 +3,21 @@ import type { Cpu } from "./cpu.js";
 import { Flag, Seg } from "./constants.js";
 import { Vector } from "./fault.js";
 
+/**
+ * Processor time (cycles: nanoseconds at the nominal 1 GHz) an IN or OUT in the PC's system I/O
+ * range takes: ports 00h-FFh (DMA controllers, PICs, PIT, keyboard controller, port 61h, RTC, the
+ * POST port 80h) sit behind the ISA/LPC bridge, where an access costs about a microsecond; Linux's
+ * io_delay() relies on a write to port 80h taking that long. A loop that polls such a port for a
+ * stretch of time (Linux's PIT calibration polls port 61h with inb_p, 1.4 million times at 20
+ * instructions a turn) turns as often as on real hardware instead of fifty times more.
+ */
+export const SYSTEM_PORT_CYCLES = 1000;
+
+/** The stall (cycles) an access to `port` adds to the instruction's own time. */
+export function portAccessCycles(port: number): number {
+  return (port & 0xffff) < 0x100 ? SYSTEM_PORT_CYCLES : 0;
+}
+
 export function checkIoPermission(cpu: Cpu, port: number, size: number): void {
   if (!cpu.protectedMode) return;
   const iopl = (cpu.eflags >> 12) & 3;

@@ -2,7 +2,7 @@
  * The interpreter's door into translated code. A block that has a translation for the current CPU
  * mode runs it, then control follows the blocks' successor links from translation to translation
  * without returning to the run loop, for as long as nothing the run loop must see can have
- * happened: no interrupt shadow or NMI, an exit that kept CS and the mode, and, while maskable
+ * happened: no interrupt shadow, NMI or stall to add to the clock, an exit that kept CS and the mode, and, while maskable
  * interrupts are enabled, a bounded number of instructions so the interrupt controller is polled.
  * A block without a translation of its own that belongs to a live region translation is run there
  * (the region had been left at it); any other block counts its runs and is translated once hot.
@@ -103,7 +103,7 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
       return ran + ~count;
     }
     ran += count;
-    if (!block.valid || cpu.interruptShadow !== 0 || cpu.nmiPending || block.linkEpoch !== cpu.codeLinkEpoch) break;
+    if (!block.valid || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0 || block.linkEpoch !== cpu.codeLinkEpoch) break;
     const eip = cpu.eip;
     const next = block.successorAt(eip);
     if (next === null || !next.valid || limit - ran < next.instructions.length) break;

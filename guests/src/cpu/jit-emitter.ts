@@ -626,11 +626,13 @@ export class BlockEmitter {
    * always. An instruction that may have changed CS, the mode, EFLAGS.IF/TF or the interrupt
    * shadow leaves with the count complemented, which tells the dispatcher not to chain on.
    */
-  exitAfterHandler(always: boolean, unchainable: boolean): void {
+  exitAfterHandler(always: boolean, unchainable: boolean, mayStall = false): void {
     // The handler left registers, flags and EIP in the CPU; xh tells the tail not to write them.
     const leave = `{ xr = ${this.retiredInBlock()}; xb = b${this.blockIndex}; xh = ${unchainable ? 2 : 1}; break exit; }`;
+    // A stall (a system port's access) goes to the clock in the run loop before the code reads it again.
+    const stalled = mayStall ? " || cpu.stallPending !== 0" : "";
     if (always) this.emit(leave);
-    else this.emit(`if (cpu.eip !== ${this.insn.nextEip} || ${this.anyInvalid()}) ${leave}`);
+    else this.emit(`if (cpu.eip !== ${this.insn.nextEip} || ${this.anyInvalid()}${stalled}) ${leave}`);
   }
 
   /**

@@ -25,6 +25,9 @@ import { translateRegionToWasm } from "./wasm/wasm-translator.js";
 /** Instructions that load a segment register without ending a block: the mode may change after them. */
 const LOADS_SEGMENT = new Set([0x07, 0x17, 0x1f, 0x1a1, 0x1a9, 0xc4, 0xc5, 0x1b2, 0x1b4, 0x1b5]);
 
+/** IN, OUT, INS and OUTS: an access to a system port stalls the processor (io.ts portAccessCycles). */
+const PORT_IO = new Set([0x6c, 0x6d, 0x6e, 0x6f, 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef]);
+
 /** Bounds of a region: V8 compiles big functions slowly, and each copy of a block costs memory. */
 const MAX_REGION_BLOCKS = 24;
 const MAX_REGION_INSTRUCTIONS = 200;
@@ -268,7 +271,7 @@ function emitBody(e: BlockEmitter, k: number, first: number): void {
     if (result === Translated.NOT_TRANSLATED) {
       e.callHandler();
       const leaves = TERMINATES[insn.opcode] !== 0 || LOADS_SEGMENT.has(insn.opcode);
-      e.exitAfterHandler(leaves, TERMINATES[insn.opcode] === 2);
+      e.exitAfterHandler(leaves, TERMINATES[insn.opcode] === 2, PORT_IO.has(insn.opcode));
       exited = leaves;
     } else if (result === Translated.EXITS) {
       exited = true;

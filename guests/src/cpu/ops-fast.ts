@@ -548,7 +548,8 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
       }
       const eip = cpu.eip;
       const next = block.successorAt(eip);
-      if (next === null || !next.valid || executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending ||
+      // A stall (PAUSE, a system port's access) is added to the clock by the run loop before the next block.
+      if (next === null || !next.valid || executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0 ||
         block.linkEpoch !== cpu.codeLinkEpoch || (jit && (next.translation !== null || next.region !== null || next.executions >= hot))) {
         interpretedExit.block = block;
         return executed;

@@ -9,7 +9,7 @@ import { Flag, Reg, Seg } from "./constants.js";
 import { alu, AluOp } from "./alu.js";
 import type { DecodedInstruction } from "./instruction.js";
 import { Prefix } from "./instruction.js";
-import { portRead, portWrite, checkIoPermission } from "./io.js";
+import { checkIoPermission, portAccessCycles, portRead, portWrite } from "./io.js";
 import { getZF } from "./flags.js";
 
 const BATCH = 4096;
@@ -79,11 +79,13 @@ export function stringMove(cpu: Cpu, insn: DecodedInstruction): void {
         const di = regs[Reg.EDI] & mask;
         cpu.translateForWrite(cpu.linear(Seg.ES, di, size, true), size);
         writeSized(cpu, Seg.ES, di, size, portRead(cpu, regs[Reg.EDX], size));
+        cpu.stallPending += portAccessCycles(regs[Reg.EDX]);
         advance(cpu, Reg.EDI, step, addr32);
         break;
       }
       default: // OUTS
         portWrite(cpu, regs[Reg.EDX], size, readSized(cpu, sourceSeg, regs[Reg.ESI] & mask, size));
+        cpu.stallPending += portAccessCycles(regs[Reg.EDX]);
         advance(cpu, Reg.ESI, step, addr32);
         break;
     }

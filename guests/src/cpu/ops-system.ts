@@ -15,7 +15,7 @@ import { Vector } from "./fault.js";
 import { getOF, materializeFlags, writeArithFlags } from "./flags.js";
 import type { DecodedInstruction } from "./instruction.js";
 import { deliverInterrupt, InterruptKind } from "./interrupts.js";
-import { portRead, portWrite } from "./io.js";
+import { portAccessCycles, portRead, portWrite } from "./io.js";
 import { operandBits, readReg, readRm, readRmForUpdate, writeReg, writeRm, writeRmAfterUpdate } from "./operands.js";
 
 const scratch = new Descriptor();
@@ -93,7 +93,7 @@ export function halt(cpu: Cpu): void {
   cpu.halted = true;
 }
 
-/** E4..E7 (imm8 port) and EC..EF (DX port): IN and OUT. */
+/** E4..E7 (imm8 port) and EC..EF (DX port): IN and OUT; the access's stall is added by the run loop, as PAUSE's. */
 export function portIo(cpu: Cpu, insn: DecodedInstruction): void {
   const size = (insn.opcode & 1) === 0 ? 1 : insn.opSize32 ? 4 : 2;
   const port = insn.opcode < 0xe8 ? insn.imm & 0xff : cpu.regs[Reg.EDX] & 0xffff;
@@ -103,6 +103,7 @@ export function portIo(cpu: Cpu, insn: DecodedInstruction): void {
   } else {
     portWrite(cpu, port, size, cpu.regs[0]);
   }
+  cpu.stallPending += portAccessCycles(port);
 }
 
 // ---- Software interrupts and far transfers --------------------------------------------------

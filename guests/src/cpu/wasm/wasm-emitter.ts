@@ -588,7 +588,7 @@ export class WasmRegionEmitter {
   }
 
   /**
-   * A stall of `cycles` (PAUSE): they count as retired, as the run loop adds a stall to the
+   * A stall of `cycles` (PAUSE, an access to a system port): they count as retired, as the run loop adds a stall to the
    * processor's time and against the budget, and go to the exit record for Cpu.stallCycles.
    */
   addStall(cycles: number): void {
