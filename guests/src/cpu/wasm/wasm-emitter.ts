@@ -40,8 +40,25 @@ export const EXIT_TSC_DENIED = 10;
 export const EXIT_WORDS = 16;
 /** Flag record words (from CpuArea.FLAGS): the order the glue copies them in. */
 export const F_OP = 0, F_BITS = 1, F_A = 2, F_B = 3, F_RESULT = 4, F_CARRY_IN = 5, F_EFLAGS = 6;
-/** Function indices in a region module: its imports (wasm-translator.ts IMPORTED_FUNCTIONS), the flag materialiser (wasm-flags.ts) last of them. */
-export const IMPORT_READ = 0, IMPORT_WRITE = 1, IMPORT_HANDLER = 2, IMPORT_FAULT = 3, IMPORT_PORT = 4, MATERIALIZE = 5;
+/**
+ * What region code calls out to (the processor's access, handler, fault and port paths, and the
+ * flag materialiser, wasm-flags.ts), by the slot each sits in in the tier's table of them
+ * (wasm-tier.ts) and, in the same order, by its type in a region module (ModuleParts.indirectTypes). The calls go through the table, not imports: V8 compiles wrappers
+ * for a module's JavaScript imports with every module it compiles and instantiates (TurboFan,
+ * half a millisecond for a region's five), where a region without imported functions costs a
+ * tenth of that.
+ */
+export const HELPER_READ = 0, HELPER_WRITE = 1, HELPER_HANDLER = 2, HELPER_FAULT = 3, HELPER_PORT = 4, HELPER_MATERIALIZE = 5;
+const I32 = ValueType.I32;
+export const HELPER_TYPES: ReadonlyArray<{ params: ValueType[]; results: ValueType[] }> = [
+  { params: [I32, I32, I32, I32, I32], results: [I32] }, // read(kind, address, start, done, index) → value
+  { params: [I32, I32, I32, I32, I32, I32], results: [I32] }, // write(kind, address, value, start, done, index) → stale
+  { params: [I32, I32, I32], results: [I32] }, // handler(block, index, done) → leave
+  { params: [I32, I32, I32, I32], results: [] }, // fault(vector, start, done, index)
+  { params: [I32, I32, I32, I32, I32, I32], results: [I32] }, // port(kind, port, value, start, done, index) → value
+  { params: [I32, I32, I32, I32, I32, I32, I32], results: [I32] }, // materialize(op, bits, a, b, result, carry in, eflags) → eflags
+];
+export const HELPER_SLOTS = HELPER_TYPES.length;
 
 /** A region function's parameters: limit, entry block index, base (see LIMIT..BASE); it returns the retired count, complemented after an unchainable exit. */
 export const REGION_PARAMS = [ValueType.I32, ValueType.I32, ValueType.I32];
@@ -429,7 +446,8 @@ export class WasmRegionEmitter {
     this.physical(lin, entry);
     f.memory(size === 4 ? Op.I32_LOAD : size === 2 ? (signed ? Op.I32_LOAD16_S : Op.I32_LOAD16_U) : signed ? Op.I32_LOAD8_S : Op.I32_LOAD8_U).set(value);
     f.op(Op.ELSE);
-    f.i32(segment * 8 + size).get(addr).i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_READ);
+    f.i32(segment * 8 + size).get(addr).i32(this.instructionStart()).get(DONE).i32(this.index);
+    this.callOut(HELPER_READ);
     if (signed && size < 4) f.i32(32 - 8 * size).op(Op.I32_SHL).i32(32 - 8 * size).op(Op.I32_SHR_S);
     f.set(value);
     this.leaveOnFault();
@@ -450,7 +468,8 @@ export class WasmRegionEmitter {
     f.get(value).memory(size === 4 ? Op.I32_STORE : size === 2 ? Op.I32_STORE16 : Op.I32_STORE8);
     f.op(Op.ELSE);
     // The slow path is the only one that can reach a code page: it reports a stale region.
-    f.i32(segment * 8 + size).get(addr).get(value).i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_WRITE);
+    f.i32(segment * 8 + size).get(addr).get(value).i32(this.instructionStart()).get(DONE).i32(this.index);
+    this.callOut(HELPER_WRITE);
     f.set(STALE);
     this.leaveOnFault();
     this.close();
@@ -462,16 +481,23 @@ export class WasmRegionEmitter {
     const f = this.f;
     f.i32((out ? 8 : 0) + size).get(port);
     if (out) f.get(value); else f.i32(0);
-    f.i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_PORT);
+    f.i32(this.instructionStart()).get(DONE).i32(this.index);
+    this.callOut(HELPER_PORT);
     const result = this.temp();
     f.set(result);
     this.leaveOnFault();
     if (!out) f.get(result);
   }
 
+  /** Calls helper `helper` (HELPER_READ...) with its arguments on the stack. */
+  private callOut(helper: number): void {
+    this.f.i32(helper).callIndirect(helper);
+  }
+
   /** Raises `vector` at the current instruction: leaves through the fault exit. */
   raise(vector: number): void {
-    this.f.i32(vector).i32(this.instructionStart()).get(DONE).i32(this.index).call(IMPORT_FAULT);
+    this.f.i32(vector).i32(this.instructionStart()).get(DONE).i32(this.index);
+    this.callOut(HELPER_FAULT);
     this.branch(this.faultLabel);
   }
 
@@ -570,7 +596,8 @@ export class WasmRegionEmitter {
   callHandler(): void {
     const f = this.f;
     this.synchronise();
-    f.i32(this.blockIndex).i32(this.index).get(DONE).call(IMPORT_HANDLER);
+    f.i32(this.blockIndex).i32(this.index).get(DONE);
+    this.callOut(HELPER_HANDLER);
     const status = this.temp();
     f.set(status);
     this.loadState();
@@ -651,7 +678,9 @@ export class WasmRegionEmitter {
   eflagsNow(): number {
     if (this.flagOp === LazyOp.NONE) return EFL;
     const t = this.temp();
-    this.f.get(FOP).get(FBITS).get(FA).get(FB).get(FR).get(FC).get(EFL).call(MATERIALIZE).set(t);
+    this.f.get(FOP).get(FBITS).get(FA).get(FB).get(FR).get(FC).get(EFL);
+    this.callOut(HELPER_MATERIALIZE);
+    this.f.set(t);
     return t;
   }
 

@@ -20,10 +20,10 @@ import type { RegionCode, WasmTier } from "./wasm-tier.js";
  * that ran last may be another region's: its glue, in the exit record's slot, says where it left.
  */
 export class RegionGlue {
-  /** The module's region function, set once it is instantiated (its imports are this object's methods). */
+  /** The module's region function, set once it is instantiated (its calls out reach this object's methods, see wasm-tier.ts). */
   code: RegionCode = () => 0;
   translation: BlockTranslation | null = null;
-  /** The region's slot in the tier's function table, or -1 (it then runs alone). */
+  /** The region's slot in the tier's function table, or -1 once released. */
   slot = -1;
   private readonly flags: Int32Array;
   private readonly exit: Int32Array;
@@ -218,21 +218,17 @@ export class RegionGlue {
 
   readonly run = (limit: number, entry: number): number => {
     const cpu = this.cpu, tier = this.tier, exit = this.exit;
+    // The region's calls out find this glue by its slot (wasm-tier.ts).
+    if (this.slot < 0) throw new Error("a released WebAssembly region was run");
     this.giveFlags();
     tier.synced = 0;
     exit[EXIT_STOP] = 0;
     this.takeStalls();
     this.clock();
-    let last: RegionGlue = this;
-    let done: number;
-    if (this.slot >= 0) {
-      exit[EXIT_EPOCH] = cpu.codeLinkEpoch;
-      exit[EXIT_MODE] = this.mode;
-      done = tier.chain(limit, this.slot, entry);
-      last = tier.glues[exit[EXIT_SLOT]] ?? this;
-    } else {
-      done = this.code(limit, entry, 0);
-    }
+    exit[EXIT_EPOCH] = cpu.codeLinkEpoch;
+    exit[EXIT_MODE] = this.mode;
+    const done = tier.chain(limit, this.slot, entry);
+    const last = tier.glues[exit[EXIT_SLOT]] ?? this;
     this.takeFlags();
     this.takeStalls();
     if (exit[EXIT_FAULT] !== 0) {

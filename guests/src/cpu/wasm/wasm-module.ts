@@ -256,7 +256,7 @@ export interface ModuleParts {
   memoryImport?: { module: string; name: string; pages: number };
   /** A table of functions (table 0), imported as `tableImport.module`.`tableImport.name`. */
   tableImport?: { module: string; name: string };
-  /** Signatures call_indirect names by their index here (they take the first type indices). */
+  /** Signatures call_indirect names by their index here (they take the first type indices, one each even when two are alike). */
   indirectTypes?: ReadonlyArray<{ params: readonly ValueType[]; results: readonly ValueType[] }>;
   /** Function indices 0..n-1, before the module's own functions. */
   functions: readonly ImportedFunction[];
@@ -278,7 +278,7 @@ export function encodeModule(parts: ModuleParts): Uint8Array {
     if (index < 0) index = types.push(key) - 1;
     return index;
   };
-  for (const t of parts.indirectTypes ?? []) typeIndex(t.params, t.results);
+  for (const t of parts.indirectTypes ?? []) types.push(`${t.params.join(",")}>${t.results.join(",")}`);
   const importTypes = parts.functions.map((f) => typeIndex(f.params, f.results));
   const ownTypes = parts.exports.map((e) => typeIndex(e.body.params, e.body.results));
 

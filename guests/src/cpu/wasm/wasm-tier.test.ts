@@ -87,4 +87,53 @@ describe.runIf(requireTool("nasm"))("WebAssembly region chain", () => {
     expect(cpu.regs[3]).toBe(interpreted.regs[3]);
     expect(cpu.instructionsRetired).toBe(interpreted.instructionsRetired);
   });
+
+  it("runs each region's calls out with that region's own glue when one leads to the other", () => {
+    // Both regions run a decimal adjust (DAA, DAS) through its handler, at different places in
+    // their blocks: a call out that reached the other region's glue would run another instruction.
+    const main = assemble(`
+      bits 32
+      org ${MAIN}
+        mov ecx, 100
+        xor edi, edi
+      top:
+        call ${SUBROUTINE}
+        mov eax, ecx
+        add al, 0x27
+        daa
+        add edi, eax
+        dec ecx
+        jnz top
+        hlt
+    `);
+    const subroutine = assemble(`
+      bits 32
+      org ${SUBROUTINE}
+        mov eax, 1
+        add esi, eax
+        mov eax, ecx
+        sub al, 0x45
+        das
+        add esi, eax
+        ret
+    `);
+    const runBoth = (cpu: Cpu) => {
+      loadBytes(cpu, MAIN, main);
+      loadBytes(cpu, SUBROUTINE, subroutine);
+      cpu.regs[4] = 0x300000;
+      cpu.regs[6] = 0;
+      cpu.eip = MAIN;
+      expect(runToHalt(cpu)).toBe(-1);
+    };
+    const { cpu, entries } = chainCountingCpu();
+    runBoth(cpu);
+    const interpreted = createFlatCpu(4 << 20);
+    interpreted.jit.enabled = false;
+    runBoth(interpreted);
+    expect(entries()).toBeLessThan(40);
+    expect(Array.from(cpu.regs)).toEqual(Array.from(interpreted.regs));
+    expect(cpu.regs[7]).toBeGreaterThan(0);
+    expect(cpu.regs[6]).toBeGreaterThan(100);
+    expect(cpu.instructionsRetired).toBe(interpreted.instructionsRetired);
+  });
 });

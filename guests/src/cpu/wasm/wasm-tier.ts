@@ -14,13 +14,19 @@
  * there, with cpu.codeLinkEpoch and the CPU mode at the time: the same knowledge, under the same
  * rules, as the blocks' successor links. The dispatcher writes an entry whenever it passes from a
  * region to a region; a released translation takes its entries and its slot with it.
+ *
+ * What region code calls out to (wasm-emitter.ts HELPER_READ...) sits in a table of its own,
+ * which region modules import (V8 copies an imported table into every instance, and updates every
+ * importing instance when an entry changes, so region modules do not import the regions' table).
+ * The chain's module imports the JavaScript side once and passes each call to the glue of the
+ * region running, whose slot the chain notes in the exit record before it calls a region.
  */
 import type { Cpu } from "../cpu.js";
 import { CHAIN_ENTRIES, CpuArea } from "../guest-memory.js";
-import { EXIT_EIP, EXIT_WORDS, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STOP, type Layout, REGION_PARAMS } from "./wasm-emitter.js";
+import { EXIT_EIP, EXIT_WORDS, EXIT_EPOCH, EXIT_FAULT, EXIT_MODE, EXIT_SLOT, EXIT_STOP, HELPER_FAULT, HELPER_HANDLER, HELPER_MATERIALIZE, HELPER_PORT, HELPER_READ, HELPER_SLOTS, HELPER_TYPES, HELPER_WRITE, type Layout, REGION_PARAMS } from "./wasm-emitter.js";
 import { materializer } from "./wasm-flags.js";
 import type { RegionGlue } from "./wasm-glue.js";
-import { encodeModule, FunctionBuilder, Op, ValueType } from "./wasm-module.js";
+import { encodeModule, FunctionBuilder, type ImportedFunction, Op, ValueType } from "./wasm-module.js";
 
 /** A region's run as the chain calls it: (limit, entry block, base) → retired, complemented after an unchainable exit. */
 export type RegionCode = (limit: number, entry: number, base: number) => number;
@@ -46,6 +52,8 @@ export class WasmTier {
   readonly materialize: (op: number, bits: number, a: number, b: number, result: number, carryIn: number, eflags: number) => number;
   /** The glue of the region in each table slot (a freed slot keeps its last one, see release). */
   readonly glues: Array<RegionGlue | undefined> = [];
+  /** What region code calls out to, by HELPER_READ...; region modules import it. */
+  readonly helpers = new WebAssembly.Table({ element: "anyfunc", initial: HELPER_SLOTS, maximum: HELPER_SLOTS });
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 64 });
   private readonly freeSlots: number[] = [];
   private readonly entries: Int32Array;
@@ -67,15 +75,32 @@ export class WasmTier {
       memoryImport: { module: "vm", name: "memory", pages: this.layout.pages },
       tableImport: { module: "vm", name: "regions" },
       indirectTypes: [{ params: REGION_PARAMS, results: [ValueType.I32] }],
-      functions: [],
-      exports: [{ name: "chain", body: chainFunction(area) }, { name: "materialize", body: materializer() }],
+      functions: GLUE_HELPERS.map(([helper, name]) => ({ module: "vm", name, ...HELPER_TYPES[helper] }) satisfies ImportedFunction),
+      exports: [
+        { name: "chain", body: chainFunction(area) },
+        { name: "materialize", body: materializer() },
+        ...GLUE_HELPERS.map(([helper, name], index) => ({ name, body: forwarder(helper, index) })),
+      ],
     });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { vm: { memory: this.memory, regions: this.table } });
+    const running = () => this.glues[this.exit[EXIT_SLOT]]!;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      vm: {
+        memory: this.memory,
+        regions: this.table,
+        read: (kind: number, address: number, start: number, done: number, index: number) => running().read(kind, address, start, done, index),
+        write: (kind: number, address: number, value: number, start: number, done: number, index: number) => running().write(kind, address, value, start, done, index),
+        handler: (k: number, index: number, done: number) => running().handler(k, index, done),
+        fault: (vector: number, start: number, done: number, index: number) => running().fault(vector, start, done, index),
+        port: (kind: number, port: number, value: number, start: number, done: number, index: number) => running().port(kind, port, value, start, done, index),
+      },
+    });
     this.chain = instance.exports.chain as WasmTier["chain"];
     this.materialize = instance.exports.materialize as WasmTier["materialize"];
+    this.helpers.set(HELPER_MATERIALIZE, instance.exports.materialize as Function);
+    for (const [helper, name] of GLUE_HELPERS) this.helpers.set(helper, instance.exports[name] as Function);
   }
 
-  /** Puts a region's code in the table; returns its slot, or -1 when the table is full (the region then runs alone). */
+  /** Puts a region's code in the table; returns its slot, or -1 when the table is full (the region cannot run then). */
   add(glue: RegionGlue): number {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
@@ -115,6 +140,19 @@ export class WasmTier {
   }
 }
 
+/** The helpers on the JavaScript side (RegionGlue's methods of these names), in the order the chain's module imports them. */
+const GLUE_HELPERS: ReadonlyArray<readonly [number, "read" | "write" | "handler" | "fault" | "port"]> = [
+  [HELPER_READ, "read"], [HELPER_WRITE, "write"], [HELPER_HANDLER, "handler"], [HELPER_FAULT, "fault"], [HELPER_PORT, "port"],
+];
+
+/** A function of helper `helper`'s type that calls imported function `imported` with its arguments. */
+function forwarder(helper: number, imported: number): FunctionBuilder {
+  const type = HELPER_TYPES[helper];
+  const f = new FunctionBuilder(type.params, type.results);
+  type.params.forEach((_, i) => f.get(i));
+  return f.call(imported);
+}
+
 /** The chain table entry for `eip`: a multiplicative hash, as the chain function computes it. */
 function chainIndex(eip: number): number {
   return Math.imul(eip, HASH_MULTIPLIER) >>> HASH_SHIFT;
@@ -127,8 +165,8 @@ const HASH_SHIFT = 32 - Math.log2(CHAIN_ENTRIES);
  * chain(limit, slot, entry): calls the region in `slot` from block `entry` with base 0, then, while
  * the region left normally (no fault, no stop, not complemented) at an EIP whose chain entry
  * matches the epoch and mode in the exit record and the next block fits in the budget, the region
- * there with the count so far as its base. Returns the last region's result, its slot in the exit
- * record.
+ * there with the count so far as its base. Returns the last region's result; the exit record
+ * holds the slot of each region while it runs, and of the last one after.
  */
 function chainFunction(area: number): FunctionBuilder {
   const f = new FunctionBuilder([ValueType.I32, ValueType.I32, ValueType.I32], [ValueType.I32]);
@@ -136,6 +174,8 @@ function chainFunction(area: number): FunctionBuilder {
   const done = f.local(), at = f.local(), target = f.local();
   const exit = area + CpuArea.EXIT, chain = area + CpuArea.CHAIN;
   f.block().loop();
+  // The region's calls out find its glue by this slot.
+  f.i32(0).get(SLOT).memory(Op.I32_STORE, exit + 4 * EXIT_SLOT);
   f.get(LIMIT).get(ENTRY).get(done).get(SLOT).callIndirect(0).set(done);
   // Complemented: an exit after which nothing may follow directly.
   f.get(done).i32(0).op(Op.I32_LT_S).brIf(1);
@@ -152,7 +192,6 @@ function chainFunction(area: number): FunctionBuilder {
   f.get(target).i32(8).op(Op.I32_SHR_U).i32(0xff).op(Op.I32_AND).set(ENTRY);
   f.br(0);
   f.end().end();
-  f.i32(0).get(SLOT).memory(Op.I32_STORE, exit + 4 * EXIT_SLOT);
   f.get(done);
   return f;
 }

@@ -23,22 +23,11 @@ import { BlockTranslation, type CodeBlock } from "../code-block.js";
 import type { Cpu } from "../cpu.js";
 import { flagsDeadAfter } from "../flag-liveness.js";
 import { JitMode } from "../jit-mode.js";
-import { CS, DS, ES, IMPORT_FAULT, IMPORT_HANDLER, IMPORT_PORT, IMPORT_READ, IMPORT_WRITE, MATERIALIZE, NeedsHandler, SS, Unsupported, WasmRegionEmitter } from "./wasm-emitter.js";
+import { CS, DS, ES, HELPER_TYPES, NeedsHandler, SS, Unsupported, WasmRegionEmitter } from "./wasm-emitter.js";
 import { RegionGlue } from "./wasm-glue.js";
 import { translateInstruction } from "./wasm-instructions.js";
-import { encodeModule, type ImportedFunction, ValueType } from "./wasm-module.js";
+import { encodeModule } from "./wasm-module.js";
 import { type RegionCode, wasmTierOf } from "./wasm-tier.js";
-
-const I32 = ValueType.I32;
-/** What the emitted code calls, at the function indices the emitter names them by. */
-const IMPORTED_FUNCTIONS: ImportedFunction[] = [];
-IMPORTED_FUNCTIONS[IMPORT_READ] = { module: "vm", name: "read", params: [I32, I32, I32, I32, I32], results: [I32] };
-IMPORTED_FUNCTIONS[IMPORT_WRITE] = { module: "vm", name: "write", params: [I32, I32, I32, I32, I32, I32], results: [I32] };
-IMPORTED_FUNCTIONS[IMPORT_HANDLER] = { module: "vm", name: "handler", params: [I32, I32, I32], results: [I32] };
-IMPORTED_FUNCTIONS[IMPORT_FAULT] = { module: "vm", name: "fault", params: [I32, I32, I32, I32], results: [] };
-IMPORTED_FUNCTIONS[IMPORT_PORT] = { module: "vm", name: "port", params: [I32, I32, I32, I32, I32, I32], results: [I32] };
-IMPORTED_FUNCTIONS[MATERIALIZE] = { module: "vm", name: "materialize", params: [I32, I32, I32, I32, I32, I32, I32], results: [I32] };
-if (IMPORTED_FUNCTIONS.length !== MATERIALIZE + 1) throw new Error("the emitter's function indices do not match the imports");
 
 /** Whether code in `mode` is what this tier handles: flat ES/CS/SS/DS and a 32-bit stack. */
 function supportedMode(mode: number): boolean {
@@ -89,24 +78,24 @@ export function translateRegionToWasm(cpu: Cpu, region: readonly CodeBlock[], mo
   }
   const bytes = encodeModule({
     memoryImport: { module: "vm", name: "memory", pages: tier.layout.pages },
-    functions: IMPORTED_FUNCTIONS,
+    tableImport: { module: "vm", name: "helpers" },
+    indirectTypes: HELPER_TYPES,
+    functions: [],
     exports: [{ name: "run", body: e.f }],
   });
   const glue = new RegionGlue(cpu, blocks, mode, tier);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-    vm: { memory: tier.memory, read: glue.read, write: glue.write, handler: glue.handler, fault: glue.fault, port: glue.port, materialize: tier.materialize },
-  });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { vm: { memory: tier.memory, helpers: tier.helpers } });
   glue.code = instance.exports.run as RegionCode;
+  const slot = tier.add(glue);
+  // The code's calls out find their glue by its slot: without one it cannot run.
+  if (slot < 0) return null;
   const translation = new BlockTranslation(head, mode, glue.run, false, blocks);
   glue.translation = translation;
-  const slot = tier.add(glue);
-  if (slot >= 0) {
-    glue.slot = translation.chainSlot = slot;
-    translation.onRelease = () => {
-      glue.slot = translation.chainSlot = -1;
-      tier.release(slot);
-    };
-  }
+  glue.slot = translation.chainSlot = slot;
+  translation.onRelease = () => {
+    glue.slot = translation.chainSlot = -1;
+    tier.release(slot);
+  };
   for (const block of blocks) {
     // Translations dropped since (evicted, remade) need not be dropped again.
     const live = block.holders === null ? [] : block.holders.filter((t) => t.block.translation === t);
