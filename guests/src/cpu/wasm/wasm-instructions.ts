@@ -404,6 +404,33 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     pop(e, regTemp(e, 4), op & 7);
     return "continues";
   }
+  if (op === 0x68 || op === 0x6a) {
+    // PUSH imm32 / imm8 (sign-extended by the decoder).
+    const v = constTemp(e, insn.imm, 4);
+    const addr = e.temp();
+    e.getReg(4); f.i32(4).op(Op.I32_SUB).set(addr);
+    e.writeMemory(addr, 4, v, SS);
+    f.get(addr);
+    e.setReg(4);
+    return "continues";
+  }
+  if (op >= 0x91 && op <= 0x97) {
+    // XCHG EAX, r32.
+    const a = regTemp(e, 0), b = regTemp(e, op & 7);
+    f.get(b);
+    e.setReg(0);
+    f.get(a);
+    e.setReg(op & 7);
+    return "continues";
+  }
+  if (op >= 0x1c8 && op <= 0x1cf) {
+    // BSWAP r32: bytes 0 and 2 rotated left into place, 1 and 3 right.
+    const v = regTemp(e, op & 7);
+    f.get(v).i32(8).op(Op.I32_ROTL).i32(0x00ff00ff).op(Op.I32_AND);
+    f.get(v).i32(8).op(Op.I32_ROTR).i32(0xff00ff00 | 0).op(Op.I32_AND).op(Op.I32_OR);
+    e.setReg(op & 7);
+    return "continues";
+  }
   if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
     const target = (insn.nextEip + insn.imm) | 0;
     e.condition(op & 15);
