@@ -15,7 +15,9 @@ export interface JitSettings {
    * self-tests on): 26.9 s at 1,000 (3,052 translations), 20.5 s at 30,000 (439, with 96 % of the
    * instructions still translated); without the self-tests 18.0 s, 14.6 s at 10,000, 13.2 s at
    * 30,000 and 14.0 s at 100,000. Weighting long blocks: 16.1 s against 16.5 (by then with longer
-   * blocks and PAUSE stalls); 1 more per 4 instructions was slower (17.1 s).
+   * blocks and PAUSE stalls); 1 more per 4 instructions was slower (17.1 s). Since a WebAssembly
+   * region costs some 0.5 ms (its module imports no functions, wasm-tier.ts): 9.52 s at 15,000
+   * against 9.60 s at 30,000 (four boots each), 9.65 s at 10,000.
    */
   hotThreshold: number;
   /**
@@ -34,8 +36,9 @@ export interface JitSettings {
 
 /**
  * The first translations of a run come sooner: the n-th needs at most n × 300 executions (then
- * `hotThreshold` rules, from the 100th on). A run's first hot code is its hottest loop (Linux's XZ
- * decompressor, then the kernel's early initialisation), and early on the interpreter itself still
+ * `hotThreshold` rules, from the 50th on with the default 15,000). A run's first hot code is its
+ * hottest loop (Linux's XZ decompressor, then the kernel's early initialisation), and early on the
+ * interpreter itself still
  * runs unoptimised by V8. The Debian boot to its prompt, two runs each: 9.98-9.99 s with steps of
  * 3,000, 9.78-9.83 s with 1,000, 9.58-9.67 s with 300, 9.56-9.57 s with 100 (but 10 % more
  * translations); without the ramp the banner came 0.2 s later.
@@ -49,7 +52,7 @@ export function hotThresholdAfter(jit: JitSettings, translated: number): number 
 
 export const DEFAULT_JIT_SETTINGS: Readonly<JitSettings> = Object.freeze({
   enabled: true,
-  hotThreshold: 30_000,
+  hotThreshold: 15_000,
   maxTranslatedBlocks: 4096,
   wasm: true,
 });
