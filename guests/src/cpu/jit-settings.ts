@@ -38,10 +38,9 @@ export interface JitSettings {
  * The first translations of a run come sooner: the n-th needs at most n × 300 executions (then
  * `hotThreshold` rules, from the 50th on with the default 15,000). A run's first hot code is its
  * hottest loop (Linux's XZ decompressor, then the kernel's early initialisation), and early on the
- * interpreter itself still
- * runs unoptimised by V8. The Debian boot to its prompt, two runs each: 9.98-9.99 s with steps of
- * 3,000, 9.78-9.83 s with 1,000, 9.58-9.67 s with 300, 9.56-9.57 s with 100 (but 10 % more
- * translations); without the ramp the banner came 0.2 s later.
+ * interpreter itself still runs unoptimised by V8. The Debian boot to its prompt, two runs each:
+ * 9.98-9.99 s with steps of 3,000, 9.78-9.83 s with 1,000, 9.58-9.67 s with 300, 9.56-9.57 s with
+ * 100 (but 10 % more translations); without the ramp the banner came 0.2 s later.
  */
 export const FIRST_TRANSLATIONS_STEP = 300;
 
