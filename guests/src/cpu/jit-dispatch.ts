@@ -7,7 +7,7 @@
  * A block without a translation of its own that belongs to a live region translation is run there
  * (the region had been left at it); any other block counts its runs and is translated once hot.
  */
-import type { BlockTranslation, CodeBlock } from "./code-block.js";
+import { type BlockTranslation, type CodeBlock, lookupBlock } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import { Flag } from "./constants.js";
 import { currentJitMode } from "./jit-mode.js";
@@ -103,10 +103,20 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
       return ran + ~count;
     }
     ran += count;
-    if (!block.valid || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0 || block.linkEpoch !== cpu.codeLinkEpoch) break;
+    if (!block.valid || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0) break;
     const eip = cpu.eip;
-    const next = block.successorAt(eip);
-    if (next === null || !next.valid || limit - ran < next.instructions.length) break;
+    let next = block.linkEpoch === cpu.codeLinkEpoch ? block.successorAt(eip) : null;
+    if (next === null) {
+      // Not linked yet, its links are from before a TLB flush or a privilege change, or its slots
+      // went to other successors (a RET back to many call sites): found through the TLB and linked
+      // here as the run loop would, so that the chain table learns the way too. A fault fetching
+      // it is the next instruction's.
+      cpu.instructionStart = eip;
+      next = lookupBlock(cpu, eip);
+      if (next === null) break;
+      block.linkSuccessor(eip, next, cpu.codeLinkEpoch);
+    }
+    if (!next.valid || limit - ran < next.instructions.length) break;
     if (translation.loadsSegments) mode = currentJitMode(cpu);
     let nextTranslation = next.translation;
     entry = 0;

@@ -252,6 +252,42 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
     expect(reference.regs[0]).toBe(300 * 5);
   });
 
+  it("faults on fetching a linked block whose page was unmapped (INVLPG), at the block's start", () => {
+    const far = CODE + 0x1000;
+    let faults = 0;
+    let first: Cpu | null = null;
+    const { reference } = runBoth({
+      source: `
+        mov ecx, 200
+      top:
+        call far_function
+        cmp ecx, 100
+        jne .skip
+        mov dword [${PAGE_TABLE + 4 * (far >>> 12)}], 0
+        invlpg [${far}]
+      .skip:
+        dec ecx
+        jnz top
+        hlt
+        times ${0x1000} - ($ - $$) db 0
+      far_function:
+        inc eax
+        ret`,
+      unmapped: [MISSING],
+    }, 6, (cpu, vector) => {
+      first ??= cpu;
+      if (cpu === first) faults++;
+      expect(vector).toBe(Vector.PF);
+      expect(cpu.cr2).toBe(far);
+      expect(cpu.eip).toBe(far);
+      new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_TABLE + 4 * (far >>> 12), far | 7, true);
+      return true;
+    });
+    expect(reference.halted).toBe(true);
+    expect(reference.regs[0]).toBe(200);
+    expect(faults).toBe(1);
+  });
+
   it("faults precisely on the CALL itself when its push misses the stack page", () => {
     const { reference } = runBoth({
       source: `
