@@ -392,12 +392,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     return "continues";
   }
   if (op >= 0x50 && op <= 0x57) {
-    const v = regTemp(e, op & 7);
-    const addr = e.temp();
-    e.getReg(4); f.i32(4).op(Op.I32_SUB).set(addr);
-    e.writeMemory(addr, 4, v, SS);
-    f.get(addr);
-    e.setReg(4);
+    push(e, regTemp(e, op & 7));
     return "continues";
   }
   if (op >= 0x58 && op <= 0x5f) {
@@ -406,12 +401,30 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
   }
   if (op === 0x68 || op === 0x6a) {
     // PUSH imm32 / imm8 (sign-extended by the decoder).
-    const v = constTemp(e, insn.imm, 4);
-    const addr = e.temp();
-    e.getReg(4); f.i32(4).op(Op.I32_SUB).set(addr);
-    e.writeMemory(addr, 4, v, SS);
-    f.get(addr);
-    e.setReg(4);
+    push(e, constTemp(e, insn.imm, 4));
+    return "continues";
+  }
+  if (op === 0x9c) {
+    // PUSHFD: VM and RF read as 0 (this tier runs no virtual-8086 code, so no IOPL check).
+    const flags = e.eflagsNow();
+    const v = e.temp();
+    f.get(flags).i32(~0x30000).op(Op.I32_AND).set(v);
+    push(e, v);
+    return "continues";
+  }
+  if (op === 0x1b1) {
+    // CMPXCHG r/m32, r32: flags as CMP EAX with the destination; equal, the destination takes the
+    // source, else EAX takes the destination (a memory destination is written either way).
+    const source = regTemp(e, insn.reg), accumulator = regTemp(e, 0);
+    updateRm(e, 4, (destination) => {
+      alu(e, AluOp.CMP, accumulator, destination);
+      const equal = e.temp(), result = e.temp();
+      f.get(accumulator).get(destination).op(Op.I32_EQ).set(equal);
+      f.get(source).get(destination).get(equal).op(Op.SELECT).set(result);
+      f.get(accumulator).get(destination).get(equal).op(Op.SELECT);
+      e.setReg(0);
+      return result;
+    });
     return "continues";
   }
   if (op >= 0x91 && op <= 0x97) {
@@ -445,12 +458,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     return "exits";
   }
   if (op === 0xe8) {
-    const v = e.temp(), addr = e.temp();
-    f.i32(insn.nextEip).set(v);
-    e.getReg(4); f.i32(4).op(Op.I32_SUB).set(addr);
-    e.writeMemory(addr, 4, v, SS);
-    f.get(addr);
-    e.setReg(4);
+    push(e, constTemp(e, insn.nextEip, 4));
     e.goTo((insn.nextEip + insn.imm) | 0);
     return "exits";
   }
@@ -478,6 +486,16 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
     return "continues";
   }
   throw new NeedsHandler();
+}
+
+/** Pushes the dword in temporary `value` (ESP moves once the store is done). */
+function push(e: WasmRegionEmitter, value: number): void {
+  const f = e.f;
+  const addr = e.temp();
+  e.getReg(4); f.i32(4).op(Op.I32_SUB).set(addr);
+  e.writeMemory(addr, 4, value, SS);
+  f.get(addr);
+  e.setReg(4);
 }
 
 /** Pops the dword at SS:`top` (a temporary) into register `into`, ESP = top + 4 first (so POP ESP keeps the value). */
