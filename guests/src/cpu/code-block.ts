@@ -13,8 +13,6 @@ import { FAULT_SIGNAL } from "./fault.js";
 import { DecodedInstruction } from "./instruction.js";
 import { TERMINATES } from "./opcode-table.js";
 import { bindHandler } from "./ops-fast.js";
-import { translateLinear } from "./paging.js";
-import { Tlb } from "./cpu.js";
 
 export class CodeBlock {
   readonly instructions: DecodedInstruction[] = [];
@@ -145,29 +143,6 @@ export class BlockTranslation {
 
 /** Scratch record for instructions that cannot be cached (page-crossing, device memory). */
 export const uncachedInstruction = new DecodedInstruction();
-
-/**
- * The cached block starting at CS:eip, or null. Establishes the fetch page for `eip`, which may
- * raise the instruction-fetch #PF (but leaves CS-limit faults to the decoder, which has priority).
- */
-export function lookupBlock(cpu: Cpu, eip: number): CodeBlock | null {
-  const csBase = cpu.segBase[Seg.CS];
-  const lin = (csBase + eip) | 0;
-  if (lin >>> 12 !== cpu.fetchPage) {
-    if ((eip >>> 0) > (cpu.segLimit[Seg.CS] >>> 0)) return null;
-    const phys = translateLinear(cpu, lin, false, cpu.cpl === 3);
-    if ((cpu.tlb[lin >>> 12] & Tlb.MMIO) !== 0 || cpu.mmioPages[phys >>> 12] !== 0) return null;
-    cpu.fetchPage = lin >>> 12;
-    cpu.fetchPhysBase = phys & ~0xfff;
-  }
-  const phys = cpu.fetchPhysBase | (lin & 0xfff);
-  const page = cpu.decodedCode[phys >>> 12];
-  if (page === undefined) return null;
-  const block = page[phys & 0xfff];
-  if (block === undefined || block.startEip !== eip || block.csBase !== csBase || block.code32 !== cpu.code32) return null;
-  if ((block.lastByteEip >>> 0) > (cpu.segLimit[Seg.CS] >>> 0)) return null;
-  return block;
-}
 
 /**
  * Decodes a new block at CS:eip. Faults decoding the first instruction are raised (they are that

@@ -6,7 +6,8 @@
 import type { Cpu } from "./cpu.js";
 import { Flag, Reg, Seg } from "./constants.js";
 import { instructionBreakpointHits } from "./debug-registers.js";
-import { buildBlock, type CodeBlock, lookupBlock, uncachedInstruction } from "./code-block.js";
+import { lookupBlock } from "./block-lookup.js";
+import { buildBlock, type CodeBlock, uncachedInstruction } from "./code-block.js";
 import { decode } from "./decoder.js";
 import { FAULT_SIGNAL, isContributory, NO_ERROR_CODE, Vector } from "./fault.js";
 import { DecodedInstruction } from "./instruction.js";

@@ -7,7 +7,8 @@
  * A block without a translation of its own that belongs to a live region translation is run there
  * (the region had been left at it); any other block counts its runs and is translated once hot.
  */
-import { type BlockTranslation, type CodeBlock, lookupBlock } from "./code-block.js";
+import { lookupBlock } from "./block-lookup.js";
+import type { BlockTranslation, CodeBlock } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import { Flag } from "./constants.js";
 import { currentJitMode } from "./jit-mode.js";

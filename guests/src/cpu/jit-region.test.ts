@@ -288,6 +288,44 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
     expect(faults).toBe(1);
   });
 
+  it("faults on fetching the target of a branch taken in mid-block on a page just unmapped", () => {
+    const far = CODE + 0x1000;
+    let faults = 0;
+    let first: Cpu | null = null;
+    const { reference } = runBoth({
+      source: `
+        mov ecx, 200
+      top:
+        test ecx, 1
+        jz far_code              ; taken every other turn, from the middle of the block
+      back:
+        cmp ecx, 101
+        jne .skip
+        mov dword [${PAGE_TABLE + 4 * (far >>> 12)}], 0
+        invlpg [${far}]
+      .skip:
+        dec ecx
+        jnz top
+        hlt
+        times ${0x1000} - ($ - $$) db 0
+      far_code:
+        inc eax
+        jmp back`,
+      unmapped: [MISSING],
+    }, 7, (cpu, vector) => {
+      first ??= cpu;
+      if (cpu === first) faults++;
+      expect(vector).toBe(Vector.PF);
+      expect(cpu.cr2).toBe(far);
+      expect(cpu.eip).toBe(far);
+      new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_TABLE + 4 * (far >>> 12), far | 7, true);
+      return true;
+    });
+    expect(reference.halted).toBe(true);
+    expect(reference.regs[0]).toBe(100);
+    expect(faults).toBe(1);
+  });
+
   it("faults precisely on the CALL itself when its push misses the stack page", () => {
     const { reference } = runBoth({
       source: `

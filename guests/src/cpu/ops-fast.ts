@@ -13,6 +13,7 @@
  * is a property load at run time, not a constant. The hot code here therefore uses the local
  * mirrors below (checked against the originals by ops-fast.test.ts).
  */
+import { lookupBlock } from "./block-lookup.js";
 import type { CodeBlock } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import { effectiveAddress } from "./decoder.js";
@@ -547,10 +548,23 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
         return executed;
       }
       const eip = cpu.eip;
-      const next = block.successorAt(eip);
+      let next = block.linkEpoch === cpu.codeLinkEpoch ? block.successorAt(eip) : null;
+      if (next === null) {
+        // Not linked yet, linked before a TLB flush or a privilege change, or pushed out by other
+        // successors: found through the TLB and linked here as the run loop would. A fault
+        // fetching it is the next instruction's (and this block's are all retired: see the catch).
+        i = list.length;
+        cpu.instructionStart = eip;
+        next = lookupBlock(cpu, eip);
+        if (next === null) {
+          interpretedExit.block = block;
+          return executed;
+        }
+        block.linkSuccessor(eip, next, cpu.codeLinkEpoch);
+      }
       // A stall (PAUSE, a system port's access) is added to the clock by the run loop before the next block.
-      if (next === null || !next.valid || executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0 ||
-        block.linkEpoch !== cpu.codeLinkEpoch || (jit && (next.translation !== null || next.region !== null || next.executions >= hot))) {
+      if (!next.valid || executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0 ||
+        (jit && (next.translation !== null || next.region !== null || next.executions >= hot))) {
         interpretedExit.block = block;
         return executed;
       }
