@@ -19,7 +19,7 @@ export function lookupBlock(cpu: Cpu, eip: number): CodeBlock | null {
     cpu.fetchPhysBase = phys & ~0xfff;
   }
   const phys = cpu.fetchPhysBase | (lin & 0xfff);
-  const page = cpu.decodedCode[phys >>> 12];
+  const page = cpu.decodedCode.page(phys >>> 12);
   if (page === undefined) return null;
   const block = page[phys & 0xfff];
   if (block === undefined || block.startEip !== eip || block.csBase !== csBase || block.code32 !== cpu.code32) return null;

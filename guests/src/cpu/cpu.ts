@@ -13,6 +13,7 @@ import { FpuState } from "./fpu-state.js";
 import { type CpuState, restoreCpuState, saveCpuState } from "./cpu-snapshot.js";
 import { MAX_BLOCK_BYTES } from "./block-limits.js";
 import type { CodeBlock } from "./code-block.js";
+import { type CodePage, DecodedCode } from "./decoded-code.js";
 import { DEFAULT_JIT_SETTINGS, type JitSettings } from "./jit-settings.js";
 import { TranslationCache } from "./jit-cache.js";
 import { CpuArea, TLB_ENTRIES } from "./guest-memory.js";
@@ -155,7 +156,7 @@ export class Cpu {
   /** One byte per physical page: 1 when decodedCode holds instructions from it. */
   readonly codePages = new Uint8Array(TLB_PAGES);
   /** Decoded instructions by physical page and offset, reused until the bytes are written. */
-  readonly decodedCode: Array<Array<CodeBlock | undefined> | undefined> = [];
+  readonly decodedCode = new DecodedCode();
   /**
    * Links between cached blocks are only followed within one epoch. It moves on (by 4) whenever
    * the linear→physical translation of code may have changed: TLB flushes, and INVLPG of a page
@@ -624,12 +625,8 @@ export class Cpu {
   // ---- Decoded-instruction cache ----------------------------------------------------------
 
   /** Registers a physical page as holding cached code; TLB entries are refilled with Tlb.CODE. */
-  markCodePage(physPage: number): Array<CodeBlock | undefined> {
-    let page = this.decodedCode[physPage];
-    if (page === undefined) {
-      page = new Array<CodeBlock | undefined>(4096).fill(undefined);
-      this.decodedCode[physPage] = page;
-    }
+  markCodePage(physPage: number): CodePage {
+    const page = this.decodedCode.pageOrNew(physPage);
     if (this.codePages[physPage] === 0) {
       this.codePages[physPage] = 1;
       this.flushTlb(true);
@@ -639,8 +636,8 @@ export class Cpu {
 
   /** Forgets every decoded instruction (after RAM was replaced wholesale, e.g. a snapshot restore). */
   invalidateAllCode(): void {
-    for (const page of this.decodedCode) if (page !== undefined) for (const block of page) if (block !== undefined) this.discardBlock(block);
-    this.decodedCode.length = 0;
+    for (const block of this.decodedCode.blocks()) this.discardBlock(block);
+    this.decodedCode.clear();
     this.codePages.fill(0);
     this.translations.clear();
     this.flushTlb(true);
@@ -658,7 +655,7 @@ export class Cpu {
     while (at < end) {
       const pageNumber = at >>> 12;
       const pageEnd = Math.min(end, (pageNumber + 1) * 4096);
-      const page = this.decodedCode[pageNumber];
+      const page = this.decodedCode.page(pageNumber);
       if (page !== undefined) {
         for (let i = at; i < pageEnd; i++) {
           const block = page[i & 0xfff];

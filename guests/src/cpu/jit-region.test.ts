@@ -161,7 +161,7 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
     expect(reference.halted).toBe(true);
     // Some region holds the loop and both functions.
     const cpu = jit[2];
-    const sizes = cpu.decodedCode[CODE >>> 12]!.filter((b) => b?.translation != null).map((b) => collectRegion(cpu, b!).blocks.length);
+    const sizes = cpu.decodedCode.page(CODE >>> 12)!.filter((b) => b?.translation != null).map((b) => collectRegion(cpu, b!).blocks.length);
     expect(Math.max(...sizes)).toBeGreaterThanOrEqual(5);
     expect(cpu.translations.translatedInstructions).toBeGreaterThan(3000 * 10);
   });
@@ -551,7 +551,7 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
     const rng = new Random(13);
     while (!cpu.halted) expect(stepOrFault(cpu, budget(rng))).toBe(-1);
     expect(cpu.regs[0]).toBe(reference.regs[0]);
-    const head = cpu.decodedCode[CODE >>> 12]![7]!;
+    const head = cpu.decodedCode.page(CODE >>> 12)![7]!;
     const region = head.translation!;
     const members = region.blocks.filter((b) => b !== head);
     expect(members.length).toBeGreaterThan(0);

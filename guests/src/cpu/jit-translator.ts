@@ -83,7 +83,7 @@ function headPage(cpu: Cpu, head: CodeBlock): Array<CodeBlock | undefined> | und
   const candidates = [cpu.tlb[lin >>> 12] >>> 12];
   if (cpu.fetchPage === lin >>> 12) candidates.push(cpu.fetchPhysBase >>> 12);
   for (const physPage of candidates) {
-    const page = cpu.decodedCode[physPage];
+    const page = cpu.decodedCode.page(physPage);
     if (page !== undefined && page[lin & 0xfff] === head) return page;
   }
   return undefined;

@@ -121,7 +121,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
       mov ebx, 2
       hlt`);
     expect(runToHalt(cpu)).toBe(-1);
-    const page = cpu.decodedCode[CODE >>> 12]!;
+    const page = cpu.decodedCode.page(CODE >>> 12)!;
     const first = page[CODE & 0xfff]!;
     const secondAt = (first.lastByteEip + 1 + 4) & 0xfff;
     const second = page[secondAt]!;
@@ -297,7 +297,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
   it("translates a block only after the hotness threshold", () => {
     const cpu = flatProgram("inc eax\nhlt");
     cpu.jit.hotThreshold = 3;
-    const block = () => cpu.decodedCode[CODE >>> 12]?.[CODE & 0xfff];
+    const block = () => cpu.decodedCode.page(CODE >>> 12)?.[CODE & 0xfff];
     for (let run = 1; run <= 4; run++) {
       cpu.eip = CODE;
       cpu.halted = false;
@@ -335,7 +335,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
     expect(cpu.regs[3]).toBe(secondTurns);
     expect(cpu.translations.translated).toBe(engine === "interpreter" ? 0 : 1);
     // The one translation is the first loop's: none of the blocks that start with INC EBX or run after it.
-    const blocks = cpu.decodedCode.flatMap((page) => page ?? []).filter((block) => block !== undefined);
+    const blocks = cpu.decodedCode.blocks();
     const secondLoop = blocks.filter((block) => block!.instructions[0].opcode === 0x43 || block!.startEip >= CODE + 0x2000);
     expect(secondLoop.length).toBeGreaterThan(0);
     for (const block of secondLoop) expect(block!.translation).toBeNull();
@@ -344,7 +344,7 @@ describe.runIf(requireTool("nasm") || process.env.CI).each(CPU_ENGINES)("JIT blo
   it("weighs a long block's runs by its length: one of 16 instructions counts 3 a run", () => {
     const cpu = flatProgram(`${"inc eax\n".repeat(15)}hlt`);
     cpu.jit.hotThreshold = 6;
-    const block = () => cpu.decodedCode[CODE >>> 12]?.[CODE & 0xfff];
+    const block = () => cpu.decodedCode.page(CODE >>> 12)?.[CODE & 0xfff];
     for (let run = 1; run <= 3; run++) {
       cpu.eip = CODE;
       cpu.halted = false;
