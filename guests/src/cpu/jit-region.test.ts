@@ -134,6 +134,25 @@ function runBoth(scenario: Scenario, seed: number, onFault?: (cpu: Cpu, vector: 
   return { reference, jit: jits };
 }
 
+/**
+ * A fault handler for runBoth: the fault must be the instruction fetch at `far` (its page
+ * unmapped by the guest), which it maps again; counts the interpreter's faults.
+ */
+function remapOnFetchFault(far: number): { onFault: (cpu: Cpu, vector: number) => boolean; faults: () => number } {
+  let faults = 0;
+  let first: Cpu | null = null;
+  const onFault = (cpu: Cpu, vector: number): boolean => {
+    first ??= cpu;
+    if (cpu === first) faults++;
+    expect(vector).toBe(Vector.PF);
+    expect(cpu.cr2).toBe(far);
+    expect(cpu.eip).toBe(far);
+    new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_TABLE + 4 * (far >>> 12), far | 7, true);
+    return true;
+  };
+  return { onFault, faults: () => faults };
+}
+
 describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
   it("takes a function and both its call sites into one region, predicting each return", () => {
     const { reference, jit } = runBoth({
@@ -254,8 +273,7 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
 
   it("faults on fetching a linked block whose page was unmapped (INVLPG), at the block's start", () => {
     const far = CODE + 0x1000;
-    let faults = 0;
-    let first: Cpu | null = null;
+    const fetchFault = remapOnFetchFault(far);
     const { reference } = runBoth({
       source: `
         mov ecx, 200
@@ -274,24 +292,15 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
         inc eax
         ret`,
       unmapped: [MISSING],
-    }, 6, (cpu, vector) => {
-      first ??= cpu;
-      if (cpu === first) faults++;
-      expect(vector).toBe(Vector.PF);
-      expect(cpu.cr2).toBe(far);
-      expect(cpu.eip).toBe(far);
-      new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_TABLE + 4 * (far >>> 12), far | 7, true);
-      return true;
-    });
+    }, 6, fetchFault.onFault);
     expect(reference.halted).toBe(true);
     expect(reference.regs[0]).toBe(200);
-    expect(faults).toBe(1);
+    expect(fetchFault.faults()).toBe(1);
   });
 
   it("faults on fetching the target of a branch taken in mid-block on a page just unmapped", () => {
     const far = CODE + 0x1000;
-    let faults = 0;
-    let first: Cpu | null = null;
+    const fetchFault = remapOnFetchFault(far);
     const { reference } = runBoth({
       source: `
         mov ecx, 200
@@ -312,18 +321,10 @@ describe.runIf(requireTool("nasm") || process.env.CI)("JIT regions", () => {
         inc eax
         jmp back`,
       unmapped: [MISSING],
-    }, 7, (cpu, vector) => {
-      first ??= cpu;
-      if (cpu === first) faults++;
-      expect(vector).toBe(Vector.PF);
-      expect(cpu.cr2).toBe(far);
-      expect(cpu.eip).toBe(far);
-      new DataView(cpu.bus.memory.ram.buffer).setUint32(PAGE_TABLE + 4 * (far >>> 12), far | 7, true);
-      return true;
-    });
+    }, 7, fetchFault.onFault);
     expect(reference.halted).toBe(true);
     expect(reference.regs[0]).toBe(100);
-    expect(faults).toBe(1);
+    expect(fetchFault.faults()).toBe(1);
   });
 
   it("faults precisely on the CALL itself when its push misses the stack page", () => {

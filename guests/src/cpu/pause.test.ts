@@ -4,10 +4,9 @@
  * loop timed by RDTSC then turns fewer times for the same delay, on either engine.
  */
 import { describe, expect, it } from "vitest";
-import { type CpuEngine, CPU_ENGINES, applyTestEngine, assemble, createFlatCpu, loadBytes, requireTool } from "./test-support.js";
+import { type CpuEngine, CPU_ENGINES, createFlatCpu, loadBytes, requireTool, runTimed } from "./test-support.js";
 import { decode } from "./decoder.js";
 import { DecodedInstruction, PAUSE_OPCODE } from "./instruction.js";
-import { runInstructions } from "./interpreter.js";
 import { PAUSE_STALL_CYCLES } from "./ops-system.js";
 
 const CODE = 0x10000;
@@ -21,16 +20,7 @@ function decodeAt(bytes: number[]): DecodedInstruction {
   return insn;
 }
 
-/** Runs `source` (32-bit, ending in HLT) to the halt; returns the CPU and what runInstructions reported. */
-function run(engine: CpuEngine, source: string): { ran: number; retired: number; eax: number; ecx: number; stalls: number } {
-  const cpu = applyTestEngine(createFlatCpu(), engine);
-  loadBytes(cpu, CODE, assemble(`bits 32\norg ${CODE}\n${source}\nhlt\n`));
-  cpu.eip = CODE;
-  let ran = 0;
-  for (let slice = 0; slice < 1000 && !cpu.halted; slice++) ran += runInstructions(cpu, 10_000);
-  expect(cpu.halted).toBe(true);
-  return { ran, retired: cpu.instructionsRetired, eax: cpu.regs[0] >>> 0, ecx: cpu.regs[1] >>> 0, stalls: cpu.stallCycles };
-}
+const run = (engine: CpuEngine, source: string) => runTimed(engine, CODE, source);
 
 describe("PAUSE", () => {
   it("decodes to an opcode of its own; NOP and REPNE NOP stay NOP", () => {

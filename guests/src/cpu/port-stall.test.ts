@@ -4,23 +4,13 @@
  * that much, as a PAUSE's does, on every engine; other ports cost their instruction only.
  */
 import { describe, expect, it } from "vitest";
-import { type CpuEngine, CPU_ENGINES, applyTestEngine, assemble, createFlatCpu, loadBytes, requireTool } from "./test-support.js";
-import { runInstructions } from "./interpreter.js";
+import { type CpuEngine, CPU_ENGINES, requireTool, runTimed } from "./test-support.js";
 import { portAccessCycles, SYSTEM_PORT_CYCLES } from "./io.js";
 
 const CODE = 0x10000;
 const BUFFER = 0x20000;
 
-/** Runs `source` (32-bit, ending in HLT) to the halt. */
-function run(engine: CpuEngine, source: string): { ran: number; retired: number; eax: number; ecx: number; stalls: number } {
-  const cpu = applyTestEngine(createFlatCpu(), engine);
-  loadBytes(cpu, CODE, assemble(`bits 32\norg ${CODE}\n${source}\nhlt\n`));
-  cpu.eip = CODE;
-  let ran = 0;
-  for (let slice = 0; slice < 1000 && !cpu.halted; slice++) ran += runInstructions(cpu, 10_000);
-  expect(cpu.halted).toBe(true);
-  return { ran, retired: cpu.instructionsRetired, eax: cpu.regs[0] >>> 0, ecx: cpu.regs[1] >>> 0, stalls: cpu.stallCycles };
-}
+const run = (engine: CpuEngine, source: string) => runTimed(engine, CODE, source);
 
 describe("system port stalls", () => {
   it("cover ports 00h-FFh only", () => {

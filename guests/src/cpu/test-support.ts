@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { RamOnlyBus } from "./bus.js";
 import { Cpu } from "./cpu.js";
 import { Cr0, Seg } from "./constants.js";
-import { stepOrFault } from "./interpreter.js";
+import { runInstructions, stepOrFault } from "./interpreter.js";
 
 export const GUESTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CACHE_DIR = join(GUESTS_DIR, ".cache", "cpu-tests");
@@ -124,4 +124,27 @@ export function runToHalt(cpu: Cpu, limit = 1_000_000): number {
     if (vector >= 0) return vector;
   }
   return -1;
+}
+
+/** What runTimed reports: the cycles runInstructions counted, the retired count, EAX, ECX and the stall cycles. */
+export interface TimedRun {
+  ran: number;
+  retired: number;
+  eax: number;
+  ecx: number;
+  stalls: number;
+}
+
+/**
+ * Runs 32-bit `source` (ending in HLT) at `address` on a flat CPU with `engine` to the halt, in
+ * slices of 10,000 cycles (whole blocks, so translated code runs), for tests of guest time.
+ */
+export function runTimed(engine: CpuEngine, address: number, source: string): TimedRun {
+  const cpu = applyTestEngine(createFlatCpu(), engine);
+  loadBytes(cpu, address, assemble(`bits 32\norg ${address}\n${source}\nhlt\n`));
+  cpu.eip = address;
+  let ran = 0;
+  for (let slice = 0; slice < 1000 && !cpu.halted; slice++) ran += runInstructions(cpu, 10_000);
+  if (!cpu.halted) throw new Error("the program did not halt");
+  return { ran, retired: cpu.instructionsRetired, eax: cpu.regs[0] >>> 0, ecx: cpu.regs[1] >>> 0, stalls: cpu.stallCycles };
 }

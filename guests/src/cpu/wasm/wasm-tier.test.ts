@@ -54,14 +54,19 @@ function chainCountingCpu(): { cpu: Cpu; entries: () => number } {
   return { cpu, entries: () => entries };
 }
 
-function run(cpu: Cpu, patch: boolean): void {
-  const { main, subroutine } = program(patch);
+/** Runs main (with its subroutine) to its HLT, the summing registers EDX and ESI cleared. */
+function runProgram(cpu: Cpu, { main, subroutine }: { main: Uint8Array; subroutine: Uint8Array }): void {
   loadBytes(cpu, MAIN, main);
   loadBytes(cpu, SUBROUTINE, subroutine);
   cpu.regs[4] = 0x300000;
   cpu.regs[2] = 0;
+  cpu.regs[6] = 0;
   cpu.eip = MAIN;
   expect(runToHalt(cpu)).toBe(-1);
+}
+
+function run(cpu: Cpu, patch: boolean): void {
+  runProgram(cpu, program(patch));
 }
 
 describe.runIf(requireTool("nasm"))("WebAssembly region chain", () => {
@@ -117,19 +122,11 @@ describe.runIf(requireTool("nasm"))("WebAssembly region chain", () => {
         add esi, eax
         ret
     `);
-    const runBoth = (cpu: Cpu) => {
-      loadBytes(cpu, MAIN, main);
-      loadBytes(cpu, SUBROUTINE, subroutine);
-      cpu.regs[4] = 0x300000;
-      cpu.regs[6] = 0;
-      cpu.eip = MAIN;
-      expect(runToHalt(cpu)).toBe(-1);
-    };
     const { cpu, entries } = chainCountingCpu();
-    runBoth(cpu);
+    runProgram(cpu, { main, subroutine });
     const interpreted = createFlatCpu(4 << 20);
     interpreted.jit.enabled = false;
-    runBoth(interpreted);
+    runProgram(interpreted, { main, subroutine });
     expect(entries()).toBeLessThan(40);
     expect(Array.from(cpu.regs)).toEqual(Array.from(interpreted.regs));
     expect(cpu.regs[7]).toBeGreaterThan(0);
