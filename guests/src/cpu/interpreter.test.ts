@@ -7,6 +7,10 @@ import { CPU_ENGINES, createFlatCpu, loadBytes, setTestEngine } from "./test-sup
 import { Vector } from "./fault.js";
 import { refreshBreakpoints } from "./debug-registers.js";
 
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
+
 class OneShotSource implements InterruptSource {
   pending = false;
   acknowledged = 0;
@@ -63,6 +67,35 @@ describe.each(CPU_ENGINES)("run loop (%s)", (engine) => {
     runInstructions(cpu, 1); // interrupt taken, then the handler's IRET runs
     expect(source.acknowledged).toBe(1);
     expect(cpu.eip).toBe(0x1002);
+  });
+
+  it("takes a pending interrupt before fetching the next block, whose page then faults", () => {
+    const cpu = cpuWithIdt();
+    // Paging with an identity map of the low 4 MiB but for MISSING, where the loop then jumps.
+    const MISSING = 0x5000;
+    const view = new DataView(cpu.bus.memory.ram.buffer);
+    for (let i = 0; i < 1024; i++) view.setUint32(0x81000 + 4 * i, (i << 12) === MISSING ? 0 : (i << 12) | 3, true);
+    view.setUint32(0x80000, 0x81000 | 3, true);
+    cpu.cr3 = 0x80000;
+    cpu.cr0 |= 0x80000000;
+    cpu.flushTlb(true);
+    // The interrupt is raised just as control reaches MISSING: the fetch there must wait for it.
+    let fetchedBeforeInterrupt = false;
+    const source: InterruptSource = {
+      hasPending: () => cpu.eip === MISSING && acknowledged === 0,
+      acknowledge: () => { acknowledged++; fetchedBeforeInterrupt = cpu.cr2 === MISSING; return 0x30; },
+    };
+    let acknowledged = 0;
+    cpu.interruptSource = source;
+    cpu.eflags |= Flag.IF;
+    // mov ecx, 20 ; L: dec ecx ; jnz L ; jmp MISSING
+    loadBytes(cpu, 0x1000, Uint8Array.from([0xb9, 20, 0, 0, 0, 0x49, 0x75, 0xfd, 0xe9, ...le32(MISSING - 0x100d)]));
+    cpu.eip = 0x1000;
+    expect(stepOrFault(cpu, 1000)).toBe(Vector.PF);
+    expect(acknowledged).toBe(1);
+    expect(fetchedBeforeInterrupt).toBe(false);
+    expect(cpu.cr2).toBe(MISSING);
+    expect(cpu.eip).toBe(MISSING);
   });
 
   it("sleeps in HLT until an interrupt arrives", () => {

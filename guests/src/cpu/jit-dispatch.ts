@@ -111,7 +111,8 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
       // Not linked yet, its links are from before a TLB flush or a privilege change, or its slots
       // went to other successors (a RET back to many call sites): found through the TLB and linked
       // here as the run loop would, so that the chain table learns the way too. A fault fetching
-      // it is the next instruction's.
+      // it is the next instruction's, and comes after a pending interrupt (the run loop's).
+      if ((cpu.eflags & Flag.IF) !== 0 && cpu.interruptSource !== null && cpu.interruptSource.hasPending()) break;
       cpu.instructionStart = eip;
       next = lookupBlock(cpu, eip);
       if (next === null) break;

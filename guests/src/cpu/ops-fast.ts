@@ -548,11 +548,26 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
         return executed;
       }
       const eip = cpu.eip;
+      // A stall (PAUSE, a system port's access) is added to the clock by the run loop before the next block.
+      if (executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0) {
+        interpretedExit.block = block;
+        return executed;
+      }
+      // As at every block boundary, a pending maskable interrupt is taken now (by the run loop),
+      // before the next instruction is fetched.
+      const interruptible = (cpu.eflags & FastArch.IF) !== 0 && cpu.interruptSource !== null;
       let next = block.linkEpoch === cpu.codeLinkEpoch ? block.successorAt(eip) : null;
+      let polled = false;
       if (next === null) {
         // Not linked yet, linked before a TLB flush or a privilege change, or pushed out by other
         // successors: found through the TLB and linked here as the run loop would. A fault
         // fetching it is the next instruction's (and this block's are all retired: see the catch).
+        if (interruptible && cpu.interruptSource!.hasPending()) {
+          interpretedExit.block = block;
+          interpretedExit.interruptPending = true;
+          return executed;
+        }
+        polled = true;
         i = list.length;
         cpu.instructionStart = eip;
         next = lookupBlock(cpu, eip);
@@ -562,14 +577,11 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
         }
         block.linkSuccessor(eip, next, cpu.codeLinkEpoch);
       }
-      // A stall (PAUSE, a system port's access) is added to the clock by the run loop before the next block.
-      if (!next.valid || executed >= budget || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0 ||
-        (jit && (next.translation !== null || next.region !== null || next.executions >= hot))) {
+      if (!next.valid || (jit && (next.translation !== null || next.region !== null || next.executions >= hot))) {
         interpretedExit.block = block;
         return executed;
       }
-      // As at every block boundary, a pending maskable interrupt is taken now (by the run loop).
-      if ((cpu.eflags & FastArch.IF) !== 0 && cpu.interruptSource !== null && cpu.interruptSource.hasPending()) {
+      if (!polled && interruptible && cpu.interruptSource!.hasPending()) {
         interpretedExit.block = block;
         interpretedExit.interruptPending = true;
         return executed;
