@@ -9,7 +9,7 @@ import { Vector } from "./fault.js";
  * POST port 80h) sit behind the ISA/LPC bridge, where an access costs about a microsecond; Linux's
  * io_delay() relies on a write to port 80h taking that long. A loop that polls such a port for a
  * stretch of time (Linux's PIT calibration polls port 61h with inb_p, 1.4 million times at 20
- * instructions a turn) turns as often as on real hardware instead of fifty times more.
+ * instructions a turn) turns as often as on real hardware instead of a hundred times more.
  */
 export const SYSTEM_PORT_CYCLES = 1000;
 
