@@ -1,4 +1,4 @@
-/** Finding a cached block by CS:EIP through the TLB (no decoding: see code-block.ts buildBlock). */
+/** Finding a cached block by CS:EIP through the TLB or a block's links (no decoding: see code-block.ts buildBlock). */
 import type { CodeBlock } from "./code-block.js";
 import { Seg } from "./constants.js";
 import { type Cpu, Tlb } from "./cpu.js";
@@ -25,4 +25,22 @@ export function lookupBlock(cpu: Cpu, eip: number): CodeBlock | null {
   if (block === undefined || block.startEip !== eip || block.csBase !== csBase || block.code32 !== cpu.code32) return null;
   if ((block.lastByteEip >>> 0) > (cpu.segLimit[Seg.CS] >>> 0)) return null;
   return block;
+}
+
+/** `block`'s link at `eip`, if it was made in the current epoch (Cpu.codeLinkEpoch). */
+export function linkedSuccessor(cpu: Cpu, block: CodeBlock, eip: number): CodeBlock | null {
+  return block.linkEpoch === cpu.codeLinkEpoch ? block.successorAt(eip) : null;
+}
+
+/**
+ * The block at `eip` found through the TLB and linked as `block`'s successor, where `block` has no
+ * current link (not made yet, made before a TLB flush or a privilege change, or pushed out by other
+ * successors); null when nothing is cached there yet (the run loop builds it). As at any block
+ * boundary, a fault fetching it is the next instruction's.
+ */
+export function lookUpSuccessor(cpu: Cpu, block: CodeBlock, eip: number): CodeBlock | null {
+  cpu.instructionStart = eip;
+  const next = lookupBlock(cpu, eip);
+  if (next !== null) block.linkSuccessor(eip, next, cpu.codeLinkEpoch);
+  return next;
 }

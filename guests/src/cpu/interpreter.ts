@@ -6,7 +6,7 @@
 import type { Cpu } from "./cpu.js";
 import { Flag, Reg, Seg } from "./constants.js";
 import { instructionBreakpointHits } from "./debug-registers.js";
-import { lookupBlock } from "./block-lookup.js";
+import { linkedSuccessor, lookupBlock } from "./block-lookup.js";
 import { buildBlock, type CodeBlock, uncachedInstruction } from "./code-block.js";
 import { decode } from "./decoder.js";
 import { FAULT_SIGNAL, isContributory, NO_ERROR_CODE, Vector } from "./fault.js";
@@ -65,8 +65,8 @@ function runBatch(cpu: Cpu, budget: number, executed: number): number {
     if (cpu.halted) return executed;
     const eip = cpu.eip;
     let block: CodeBlock | null = null;
-    if (previous !== null && previous.linkEpoch === cpu.codeLinkEpoch) {
-      block = previous.successorAt(eip);
+    if (previous !== null) {
+      block = linkedSuccessor(cpu, previous, eip);
       if (block !== null && !block.valid) block = null;
     }
     cpu.instructionStart = eip;

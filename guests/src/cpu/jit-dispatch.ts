@@ -2,12 +2,13 @@
  * The interpreter's door into translated code. A block that has a translation for the current CPU
  * mode runs it, then control follows the blocks' successor links from translation to translation
  * without returning to the run loop, for as long as nothing the run loop must see can have
- * happened: no interrupt shadow, NMI or stall to add to the clock, an exit that kept CS and the mode, and, while maskable
- * interrupts are enabled, a bounded number of instructions so the interrupt controller is polled.
+ * happened: no interrupt shadow, NMI or stall to add to the clock, an exit that kept CS and the
+ * mode, and, while maskable interrupts are enabled, a bounded number of instructions so the
+ * interrupt controller is polled.
  * A block without a translation of its own that belongs to a live region translation is run there
  * (the region had been left at it); any other block counts its runs and is translated once hot.
  */
-import { lookupBlock } from "./block-lookup.js";
+import { linkedSuccessor, lookUpSuccessor } from "./block-lookup.js";
 import type { BlockTranslation, CodeBlock } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import { Flag } from "./constants.js";
@@ -106,17 +107,14 @@ export function runTranslated(cpu: Cpu, block: CodeBlock, limit: number): number
     ran += count;
     if (!block.valid || cpu.interruptShadow !== 0 || cpu.nmiPending || cpu.stallPending !== 0) break;
     const eip = cpu.eip;
-    let next = block.linkEpoch === cpu.codeLinkEpoch ? block.successorAt(eip) : null;
+    let next = linkedSuccessor(cpu, block, eip);
     if (next === null) {
-      // Not linked yet, its links are from before a TLB flush or a privilege change, or its slots
-      // went to other successors (a RET back to many call sites): found through the TLB and linked
-      // here as the run loop would, so that the chain table learns the way too. A fault fetching
-      // it is the next instruction's, and comes after a pending interrupt (the run loop's).
+      // Looked up and linked here rather than in the run loop (a RET back to many call sites has
+      // its slots taken by others), so that the chain table learns the way too; a pending
+      // interrupt comes before that fetch (the run loop's).
       if ((cpu.eflags & Flag.IF) !== 0 && cpu.interruptSource !== null && cpu.interruptSource.hasPending()) break;
-      cpu.instructionStart = eip;
-      next = lookupBlock(cpu, eip);
+      next = lookUpSuccessor(cpu, block, eip);
       if (next === null) break;
-      block.linkSuccessor(eip, next, cpu.codeLinkEpoch);
     }
     if (!next.valid || limit - ran < next.instructions.length) break;
     if (translation.loadsSegments) mode = currentJitMode(cpu);

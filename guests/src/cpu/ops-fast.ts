@@ -13,7 +13,7 @@
  * is a property load at run time, not a constant. The hot code here therefore uses the local
  * mirrors below (checked against the originals by ops-fast.test.ts).
  */
-import { lookupBlock } from "./block-lookup.js";
+import { linkedSuccessor, lookUpSuccessor } from "./block-lookup.js";
 import type { CodeBlock } from "./code-block.js";
 import type { Cpu } from "./cpu.js";
 import { effectiveAddress } from "./decoder.js";
@@ -556,12 +556,11 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
       // As at every block boundary, a pending maskable interrupt is taken now (by the run loop),
       // before the next instruction is fetched.
       const interruptible = (cpu.eflags & FastArch.IF) !== 0 && cpu.interruptSource !== null;
-      let next = block.linkEpoch === cpu.codeLinkEpoch ? block.successorAt(eip) : null;
+      let next = linkedSuccessor(cpu, block, eip);
       let polled = false;
       if (next === null) {
-        // Not linked yet, linked before a TLB flush or a privilege change, or pushed out by other
-        // successors: found through the TLB and linked here as the run loop would. A fault
-        // fetching it is the next instruction's (and this block's are all retired: see the catch).
+        // Looked up and linked here rather than in the run loop, after a pending interrupt. A
+        // fault fetching it is the next instruction's (this block's are all retired: see the catch).
         if (interruptible && cpu.interruptSource!.hasPending()) {
           interpretedExit.block = block;
           interpretedExit.interruptPending = true;
@@ -569,13 +568,11 @@ export function interpretBlocks(cpu: Cpu, block: CodeBlock, budget: number, exec
         }
         polled = true;
         i = list.length;
-        cpu.instructionStart = eip;
-        next = lookupBlock(cpu, eip);
+        next = lookUpSuccessor(cpu, block, eip);
         if (next === null) {
           interpretedExit.block = block;
           return executed;
         }
-        block.linkSuccessor(eip, next, cpu.codeLinkEpoch);
       }
       if (!next.valid || (jit && (next.translation !== null || next.region !== null || next.executions >= hot))) {
         interpretedExit.block = block;
