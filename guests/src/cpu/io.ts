@@ -12,10 +12,12 @@ import { Vector } from "./fault.js";
  * instructions a turn) turns as often as on real hardware instead of a hundred times more.
  */
 export const SYSTEM_PORT_CYCLES = 1000;
+/** The first port past the system range. */
+export const SYSTEM_PORTS_END = 0x100;
 
 /** The stall (cycles) an access to `port` adds to the instruction's own time. */
 export function portAccessCycles(port: number): number {
-  return (port & 0xffff) < 0x100 ? SYSTEM_PORT_CYCLES : 0;
+  return (port & 0xffff) < SYSTEM_PORTS_END ? SYSTEM_PORT_CYCLES : 0;
 }
 
 export function checkIoPermission(cpu: Cpu, port: number, size: number): void {

@@ -8,7 +8,7 @@
 import { AluOp } from "../alu.js";
 import { LazyOp, sizeMask } from "../flags.js";
 import { type DecodedInstruction, PAUSE_OPCODE } from "../instruction.js";
-import { portAccessCycles, SYSTEM_PORT_CYCLES } from "../io.js";
+import { portAccessCycles, SYSTEM_PORT_CYCLES, SYSTEM_PORTS_END } from "../io.js";
 import { PAUSE_STALL_CYCLES } from "../ops-system.js";
 import { DS, EFL, EIP, ES, FOP, NeedsHandler, REG0, SS, UNKNOWN, type WasmRegionEmitter } from "./wasm-emitter.js";
 import { Op, ValueType } from "./wasm-module.js";
@@ -249,7 +249,7 @@ export function translateInstruction(e: WasmRegionEmitter): "continues" | "exits
       const cycles = portAccessCycles(insn.imm & 0xff);
       if (cycles !== 0) e.addStall(cycles);
     } else {
-      f.get(port).i32(0x100).op(Op.I32_LT_U);
+      f.get(port).i32(SYSTEM_PORTS_END).op(Op.I32_LT_U);
       e.open("if");
       e.addStall(SYSTEM_PORT_CYCLES);
       e.close();
