@@ -229,18 +229,16 @@ export class FunctionBuilder {
     return out;
   }
 
-  /** The encoded body: local declarations, code, and the final `end`. */
-  body(): ByteWriter {
-    const out = this.locals();
-    out.append(this.code.finish());
-    out.byte(Op.END);
-    return out;
-  }
-
-  /** The branch hints with offsets from the start of the body (its local declarations first). */
-  bodyHints(): Array<[number, boolean]> {
-    const start = this.locals().length;
-    return this.hints.map(([offset, likely]) => [start + offset, likely]);
+  /**
+   * The encoded body (local declarations, code, and the final `end`), and the branch hints with
+   * offsets from the start of the body.
+   */
+  encode(): { body: ByteWriter; hints: Array<[number, boolean]> } {
+    const body = this.locals();
+    const start = body.length;
+    body.append(this.code.finish());
+    body.byte(Op.END);
+    return { body, hints: this.hints.map(([offset, likely]) => [start + offset, likely]) };
   }
 }
 
@@ -337,7 +335,8 @@ export function encodeModule(parts: ModuleParts): Uint8Array {
   section(out, SECTION_EXPORT, exportSection);
 
   // Branch hints, before the code they describe.
-  const hinted = parts.exports.map((e, i) => ({ index: parts.functions.length + i, hints: e.body.bodyHints() })).filter((h) => h.hints.length > 0);
+  const encoded = parts.exports.map((e) => e.body.encode());
+  const hinted = encoded.map(({ hints }, i) => ({ index: parts.functions.length + i, hints })).filter((h) => h.hints.length > 0);
   if (hinted.length > 0) {
     const hintSection = new ByteWriter();
     hintSection.name("metadata.code.branch_hint");
@@ -356,7 +355,7 @@ export function encodeModule(parts: ModuleParts): Uint8Array {
 
   const codeSection = new ByteWriter();
   codeSection.u32(parts.exports.length);
-  for (const e of parts.exports) codeSection.sized(e.body.body());
+  for (const { body } of encoded) codeSection.sized(body);
   section(out, SECTION_CODE, codeSection);
 
   return out.finish();
