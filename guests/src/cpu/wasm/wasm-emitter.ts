@@ -43,7 +43,8 @@ export const F_OP = 0, F_BITS = 1, F_A = 2, F_B = 3, F_RESULT = 4, F_CARRY_IN = 
 /**
  * What region code calls out to (the processor's access, handler, fault and port paths, and the
  * flag materialiser, wasm-flags.ts), by the slot each sits in in the tier's table of them
- * (wasm-tier.ts) and, in the same order, by its type in a region module (ModuleParts.indirectTypes). The calls go through the table, not imports: V8 compiles wrappers
+ * (wasm-tier.ts) and, in the same order, by its type in a region module
+ * (ModuleParts.indirectTypes). The calls go through the table, not imports: V8 compiles wrappers
  * for a module's JavaScript imports with every module it compiles and instantiates (TurboFan,
  * half a millisecond for a region's five), where a region without imported functions costs a
  * tenth of that.
@@ -615,8 +616,9 @@ export class WasmRegionEmitter {
   }
 
   /**
-   * A stall of `cycles` (PAUSE, an access to a system port): they count as retired, as the run loop adds a stall to the
-   * processor's time and against the budget, and go to the exit record for Cpu.stallCycles.
+   * A stall of `cycles` (PAUSE, an access to a system port): they count as retired, as the run
+   * loop adds a stall to the processor's time and against the budget, and go to the exit record
+   * for Cpu.stallCycles.
    */
   addStall(cycles: number): void {
     const f = this.f;

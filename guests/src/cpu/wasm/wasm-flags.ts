@@ -1,7 +1,7 @@
 /**
  * The flag materialiser: a lazy flag record folded into EFLAGS, for flag reads whose producer the
  * emitter cannot know (control came from another block). One copy per CPU, in the tier's own
- * module (wasm-tier.ts), which every region module imports it from.
+ * module (wasm-tier.ts), which region code calls through its table of helpers.
  */
 import { ARITH_FLAGS } from "../constants.js";
 import { LazyOp } from "../flags.js";
